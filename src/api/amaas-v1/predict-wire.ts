@@ -1,0 +1,53 @@
+/** PredictRequest/PredictResponse <-> the service's InferenceRequest/InferenceResult. */
+import { AmaasError } from '../../errors';
+import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
+import type { WirePredictRequest, WirePredictResponse } from './messages';
+import { OutputEncoding, decodeWireTensor, encodeWireTensor, parseVersion, tensorByteSize } from './tensor-wire';
+
+export interface DecodedPredict {
+  readonly request: InferenceRequest;
+  readonly encoding: OutputEncoding;
+}
+
+export function decodePredictRequest(wire: WirePredictRequest): DecodedPredict {
+  if (!wire.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
+  const inputs = (wire.inputs ?? []).map(decodeWireTensor);
+  let encoding: OutputEncoding;
+  switch (wire.output_encoding) {
+    case 'TENSOR_ENCODING_RAW':
+      encoding = 'raw';
+      break;
+    case 'TENSOR_ENCODING_TYPED':
+      encoding = 'typed';
+      break;
+    default:
+      encoding = (wire.inputs ?? []).some((t) => t.contents === 'raw_contents') ? 'raw' : 'typed';
+  }
+  return {
+    request: {
+      modelName: wire.model_name,
+      modelVersion: parseVersion(wire.model_version),
+      id: wire.id ?? '',
+      inputs,
+      outputNames: wire.output_names ?? [],
+    },
+    encoding,
+  };
+}
+
+/** Refuses (RESOURCE_EXHAUSTED) a response larger than the server may send, before encoding it. */
+export function encodePredictResponse(result: InferenceResult, encoding: OutputEncoding, maxBytes: number): WirePredictResponse {
+  const bytes = result.outputs.reduce((n, t) => n + tensorByteSize(t), 0);
+  if (bytes > maxBytes) {
+    throw new AmaasError(
+      'AMAAS_ERR_MESSAGE_TOO_LARGE',
+      `the outputs hold ${bytes} bytes, more than the server's max_message_bytes (${maxBytes}); request fewer rows or outputs`,
+    );
+  }
+  return {
+    model_name: result.modelName,
+    model_version: result.modelVersion,
+    id: result.id,
+    outputs: result.outputs.map((t) => encodeWireTensor(t, encoding)),
+  };
+}

@@ -1,0 +1,54 @@
+/** amaas.v1 Tensor messages <-> decoded tensors, through the shared codec. */
+import { dataTypeFromWire, dataTypeToWire } from '../../codec/dtypes';
+import { Tensor, decodeRaw, decodeTyped, elementCount, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
+import { AmaasError } from '../../errors';
+import type { Int64, WireTensor } from './messages';
+
+export type OutputEncoding = 'raw' | 'typed';
+
+export function decodeWireTensor(wire: WireTensor, index: number): Tensor {
+  const name = wire.name;
+  if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input ${index} has no name`);
+  const datatype = dataTypeFromWire(String(wire.datatype));
+  if (!datatype) {
+    throw new AmaasError(
+      'AMAAS_ERR_INVALID_REQUEST',
+      `tensor '${name}': datatype ${String(wire.datatype)} is not supported (set one of DATA_TYPE_FP32, DATA_TYPE_INT64, ...)`,
+    );
+  }
+  const shape = parseShape(name, wire.shape);
+  if (wire.contents === 'raw_contents') {
+    return { name, datatype, shape, data: decodeRaw(name, datatype, shape, wire.raw_contents ?? new Uint8Array(0)) };
+  }
+  if (wire.contents === 'typed_contents') {
+    return { name, datatype, shape, data: decodeTyped(name, datatype, shape, wire.typed_contents ?? {}) };
+  }
+  // No contents at all is only right for a tensor with no elements.
+  if (elementCount(shape) !== 0) {
+    throw new AmaasError(
+      'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+      `tensor '${name}': no contents given, but shape [${shape.join(',')}] has ${elementCount(shape)} elements`,
+    );
+  }
+  return { name, datatype, shape, data: decodeTyped(name, datatype, shape, {}) };
+}
+
+/** Wire size of the tensor's data, to refuse a response that could not be sent anyway. */
+export function tensorByteSize(t: Tensor): number {
+  if (Array.isArray(t.data)) return t.data.reduce((n, s) => n + 4 + Buffer.byteLength(s, 'utf8'), 0);
+  return t.data.byteLength;
+}
+
+export function encodeWireTensor(t: Tensor, encoding: OutputEncoding): WireTensor {
+  const base = { name: t.name, datatype: dataTypeToWire(t.datatype), shape: t.shape as Int64[] };
+  return encoding === 'raw' ? { ...base, raw_contents: encodeRaw(t) } : { ...base, typed_contents: encodeTyped(t) };
+}
+
+/** Parses a version field: 0 (default) or a positive integer. */
+export function parseVersion(value: Int64 | undefined): number {
+  const v = Number(value ?? 0);
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model_version ${String(value)} is not a valid version number`);
+  }
+  return v;
+}

@@ -1,0 +1,12 @@
+/** What every RPC handler may use: the data plane, the registry, server settings and shutdown state. */
+import type { ServerConfig } from '../config/schema';
+import type { ModelRegistry } from '../repository/model-registry';
+import type { InferenceService } from '../service/inference-service';
+import type { DrainState } from './drain';
+
+export interface ApiContext {
+  readonly service: InferenceService;
+  readonly registry: ModelRegistry;
+  readonly config: ServerConfig;
+  readonly drain: DrainState;
+}

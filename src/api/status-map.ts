@@ -1,0 +1,57 @@
+/**
+ * The one table from catalogue codes to gRPC status codes. Handlers never choose a status themselves:
+ * they throw AmaasErrors and call toServiceError, which also attaches the stable code as trailing metadata
+ * (`amaas-error-code`) so programs need not parse messages.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCode, toAmaasError } from '../errors';
+import { createLogger } from '../logging';
+
+const log = createLogger('api');
+
+export const GRPC_STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = {
+  AMAAS_ERR_MODEL_NOT_FOUND: grpc.status.NOT_FOUND,
+  AMAAS_ERR_VERSION_NOT_FOUND: grpc.status.NOT_FOUND,
+  AMAAS_ERR_INVALID_REQUEST: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_INPUT_MISSING: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_INPUT_UNKNOWN: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_INPUT_DUPLICATE: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_DATATYPE_MISMATCH: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_SHAPE_MISMATCH: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_CONTENT_SIZE_MISMATCH: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_OUTPUT_UNKNOWN: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_MESSAGE_TOO_LARGE: grpc.status.RESOURCE_EXHAUSTED,
+  AMAAS_ERR_QUEUE_FULL: grpc.status.RESOURCE_EXHAUSTED,
+  AMAAS_ERR_MODEL_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  AMAAS_ERR_SHUTTING_DOWN: grpc.status.UNAVAILABLE,
+  AMAAS_ERR_WORKER_EXITED: grpc.status.UNAVAILABLE,
+  AMAAS_ERR_DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  AMAAS_ERR_CANCELLED: grpc.status.CANCELLED,
+  AMAAS_ERR_RUNTIME_FAILURE: grpc.status.INTERNAL,
+  AMAAS_ERR_MODEL_LOAD_FAILED: grpc.status.UNAVAILABLE,
+  AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: grpc.status.UNAVAILABLE,
+  AMAAS_ERR_CONFIG_INVALID: grpc.status.INVALID_ARGUMENT,
+  AMAAS_ERR_INTERNAL: grpc.status.INTERNAL,
+};
+
+export const ERROR_CODE_METADATA_KEY = 'amaas-error-code';
+
+export interface StatusOf {
+  readonly code: grpc.status;
+  readonly details: string;
+  readonly errorCode: ErrorCode;
+}
+
+export function statusOf(err: unknown): StatusOf {
+  const e = toAmaasError(err);
+  const code = GRPC_STATUS_BY_CODE[e.code] ?? grpc.status.INTERNAL;
+  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
+  return { code, details: e.message, errorCode: e.code };
+}
+
+export function toServiceError(err: unknown): grpc.ServiceError {
+  const s = statusOf(err);
+  const metadata = new grpc.Metadata();
+  metadata.set(ERROR_CODE_METADATA_KEY, s.errorCode);
+  return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata });
+}

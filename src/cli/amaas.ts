@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * The amaas command line: `serve` runs the server; `predict` and `models` are clients of a running one.
+ * Client commands print JSON on stdout so they compose with jq; errors go to stderr with a non-zero exit.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import fs from 'node:fs';
+import { AmaasClient, AmaasCallError, ClientTensor } from '../client/amaas-client';
+import { dataTypeByName } from '../codec/dtypes';
+import { tensorFromJson, tensorJsonValues } from '../codec/json-tensor';
+import { loadServerConfig } from '../config/load';
+import { setLogLevel } from '../logging';
+import { startServer } from '../server';
+
+const DEFAULT_ADDRESS = '127.0.0.1:50051';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+async function serve(options: { modelRepository?: string; port?: number; host?: string; config?: string }): Promise<void> {
+  const config = loadServerConfig({
+    file: options.config,
+    env: process.env,
+    flags: { model_repository: options.modelRepository, port: options.port, host: options.host },
+  });
+  setLogLevel(config.logLevel);
+  const server = await startServer(config);
+  // One machine-readable line on stdout: scripts and tests wait for it to learn the bound port.
+  process.stdout.write(`amaas serving on ${server.address}\n`);
+  let signals = 0;
+  const stop = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`${signal} again: exiting without draining\n`);
+      process.exit(1);
+    }
+    server.shutdown().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+interface JsonTensorSpec {
+  datatype?: string;
+  shape?: number[];
+  data: unknown;
+}
+
+/** `{"x": [[1,2,3,4]]}` or `{"x": {"datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]}}`. */
+async function parseInputs(client: AmaasClient, model: string, version: number, json: string): Promise<Record<string, ClientTensor>> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`--inputs is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new Error('--inputs must be a JSON object mapping input names to data');
+  }
+  const needsMetadata = Object.values(parsed).some((v) => Array.isArray(v) || (v as JsonTensorSpec)?.datatype === undefined);
+  const metadata = needsMetadata ? await client.getModelMetadata(model, version) : null;
+  const inputs: Record<string, ClientTensor> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const spec: JsonTensorSpec = Array.isArray(value) || typeof value !== 'object' || value === null ? { data: value } : (value as JsonTensorSpec);
+    const datatypeName = spec.datatype ?? metadata?.inputs.find((i) => i.name === name)?.datatype;
+    if (!datatypeName) throw new Error(`input '${name}': model '${model}' has no such input, and no datatype was given`);
+    const datatype = dataTypeByName(datatypeName);
+    if (!datatype) throw new Error(`input '${name}': unknown datatype ${datatypeName}`);
+    const t = tensorFromJson(name, datatype, spec.data, spec.shape);
+    inputs[name] = { data: t.data, dims: [...t.shape], datatype: datatype.name };
+  }
+  return inputs;
+}
+
+async function predict(model: string, options: { address: string; inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
+  const json = options.inputsFile ? fs.readFileSync(options.inputsFile, 'utf8') : options.inputs;
+  if (!json) throw new Error('give the inputs with --inputs JSON or --inputs-file FILE');
+  const client = new AmaasClient(options.address);
+  try {
+    const inputs = await parseInputs(client, model, options.version, json);
+    const result = await client.predict(model, inputs, {
+      version: options.version,
+      outputs: options.outputs ? options.outputs.split(',') : undefined,
+      timeoutMs: options.timeoutMs,
+    });
+    const outputs = Object.fromEntries(
+      Object.entries(result.outputs).map(([name, t]) => {
+        const values = tensorJsonValues({ name, datatype: dataTypeByName(t.datatype)!, shape: t.dims, data: t.data });
+        return [name, { datatype: t.datatype, shape: t.dims, data: values }];
+      }),
+    );
+    process.stdout.write(`${JSON.stringify({ model_name: result.modelName, model_version: result.modelVersion, outputs })}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+async function models(options: { address: string }): Promise<void> {
+  const client = new AmaasClient(options.address);
+  try {
+    process.stdout.write(`${JSON.stringify(await client.listModels(), null, 2)}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+function fail(err: unknown): never {
+  const e = err as AmaasCallError;
+  const detail = e.details ?? e.message ?? String(err);
+  process.stderr.write(`amaas: ${e.errorCode ? `${e.errorCode}: ` : ''}${detail}\n`);
+  process.exit(typeof e.code === 'number' && e.code > 0 ? Math.min(e.code, 125) : 1);
+}
+
+const program = new Command('amaas').description('AI model as a service: a gRPC inference server for ONNX models');
+
+program
+  .command('serve')
+  .description('serve the models of a model repository over gRPC')
+  .option('--model-repository <dir>', 'model repository: <dir>/<model>/<version>/model.onnx')
+  .option('--port <n>', 'gRPC port (0 = any free port)', integer)
+  .option('--host <host>', 'address to bind (default 127.0.0.1)')
+  .option('--config <file>', 'server config file (YAML or JSON)')
+  .action((o) => serve(o).catch(fail));
+
+program
+  .command('predict <model>')
+  .description('run one prediction and print the outputs as JSON')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .option('--inputs <json>', 'inputs: {"x": [[1,2,3,4]]} or {"x": {"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}}')
+  .option('--inputs-file <file>', 'read the inputs JSON from a file')
+  .option('--version <n>', 'model version (default: the model default)', integer, 0)
+  .option('--outputs <names>', 'comma-separated outputs to return (default: all)')
+  .option('--timeout-ms <ms>', 'deadline for the call', integer)
+  .action((model, o) => predict(model, o).catch(fail));
+
+program
+  .command('models')
+  .description('list the models with their versions, states and tensors (JSON)')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .action((o) => models(o).catch(fail));
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,245 @@
+/**
+ * Typed client for amaas.v1, for Node services: typed arrays in, typed arrays out, over the raw (fast) path.
+ *
+ *   const client = new AmaasClient('127.0.0.1:50051');
+ *   const { outputs } = await client.predict('scale', { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } });
+ *   outputs.y.data // Float32Array [3, 5, 7, 9]
+ */
+import * as grpc from '@grpc/grpc-js';
+import type {
+  WireBatchPredictRequest,
+  WireBatchPredictResponse,
+  WireModelMetadata,
+  WirePredictRequest,
+  WirePredictResponse,
+  WireTensor,
+} from '../api/amaas-v1/messages';
+import { amaasV1Service } from '../api/protos';
+import { ERROR_CODE_METADATA_KEY } from '../api/status-map';
+import { DataTypeName, TensorData, dataTypeByName, dataTypeFromWire } from '../codec/dtypes';
+import { Tensor, decodeRaw, decodeTyped, encodeRaw, parseShape } from '../codec/tensor-codec';
+
+export interface ClientTensor {
+  readonly data: TensorData;
+  readonly dims: readonly number[];
+  /** Needed only where the array type is ambiguous: BOOL and UINT8 share Uint8Array, FP16 and UINT16 Uint16Array. */
+  readonly datatype?: DataTypeName;
+}
+
+export interface OutputTensor {
+  readonly datatype: DataTypeName;
+  readonly dims: number[];
+  readonly data: TensorData;
+}
+
+export interface PredictOptions {
+  /** Model version; default: the model's default version. */
+  readonly version?: number;
+  /** Outputs to return; default: all. */
+  readonly outputs?: readonly string[];
+  /** Echoed back in the result. */
+  readonly id?: string;
+  /** Milliseconds until the call's deadline. */
+  readonly timeoutMs?: number;
+}
+
+export interface PredictResult {
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly id: string;
+  readonly outputs: Record<string, OutputTensor>;
+}
+
+export interface BatchItem extends Omit<PredictOptions, 'timeoutMs'> {
+  readonly id: string;
+  readonly model: string;
+  readonly inputs: Record<string, ClientTensor>;
+}
+
+export type BatchResult =
+  | { readonly id: string; readonly ok: true; readonly result: PredictResult }
+  | { readonly id: string; readonly ok: false; readonly code: grpc.status; readonly message: string; readonly errorCode: string };
+
+export interface ModelInfo {
+  readonly name: string;
+  readonly defaultVersion: number;
+  readonly versions: ReadonlyArray<{ version: number; state: string; reason: string; executionProvider: string }>;
+  readonly describedVersion: number;
+  readonly inputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
+  readonly outputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
+  readonly platform: string;
+}
+
+/** A gRPC failure with amaas's stable error code, when the server sent one. */
+export type AmaasCallError = grpc.ServiceError & { errorCode?: string };
+
+const ARRAY_DATATYPES: ReadonlyArray<[string, DataTypeName]> = [
+  ['Float32Array', 'FP32'],
+  ['Float64Array', 'FP64'],
+  ['Int8Array', 'INT8'],
+  ['Int16Array', 'INT16'],
+  ['Int32Array', 'INT32'],
+  ['BigInt64Array', 'INT64'],
+  ['Uint8Array', 'UINT8'],
+  ['Uint16Array', 'UINT16'],
+  ['Uint32Array', 'UINT32'],
+  ['BigUint64Array', 'UINT64'],
+];
+
+function datatypeOf(name: string, t: ClientTensor): DataTypeName {
+  if (t.datatype) return t.datatype;
+  if (Array.isArray(t.data)) return 'BYTES';
+  const kind = Object.prototype.toString.call(t.data).slice(8, -1);
+  const found = ARRAY_DATATYPES.find(([k]) => k === kind);
+  if (!found) throw new TypeError(`input '${name}': cannot infer a datatype from ${kind}; set datatype`);
+  return found[1];
+}
+
+export function encodeClientTensor(name: string, t: ClientTensor): WireTensor {
+  const datatype = dataTypeByName(datatypeOf(name, t));
+  if (!datatype) throw new TypeError(`input '${name}': unknown datatype ${t.datatype}`);
+  const tensor: Tensor = { name, datatype, shape: [...t.dims], data: t.data };
+  return { name, datatype: `DATA_TYPE_${datatype.name}`, shape: [...t.dims], raw_contents: encodeRaw(tensor) };
+}
+
+export function decodeWireOutput(t: WireTensor): OutputTensor {
+  const datatype = dataTypeFromWire(String(t.datatype));
+  if (!datatype) throw new TypeError(`output '${t.name}' has unknown datatype ${t.datatype}`);
+  const dims = parseShape(t.name, t.shape);
+  const data =
+    t.contents === 'typed_contents'
+      ? decodeTyped(t.name, datatype, dims, t.typed_contents ?? {})
+      : decodeRaw(t.name, datatype, dims, t.raw_contents ?? new Uint8Array(0));
+  return { datatype: datatype.name, dims, data };
+}
+
+function toPredictRequest(model: string, inputs: Record<string, ClientTensor>, o: PredictOptions): WirePredictRequest {
+  return {
+    model_name: model,
+    model_version: o.version ?? 0,
+    id: o.id ?? '',
+    inputs: Object.entries(inputs).map(([name, t]) => encodeClientTensor(name, t)),
+    output_names: [...(o.outputs ?? [])],
+    output_encoding: 'TENSOR_ENCODING_RAW',
+  };
+}
+
+export function fromPredictResponse(r: WirePredictResponse): PredictResult {
+  const outputs: Record<string, OutputTensor> = {};
+  for (const t of r.outputs) outputs[t.name] = decodeWireOutput(t);
+  return { modelName: r.model_name, modelVersion: Number(r.model_version), id: r.id, outputs };
+}
+
+export function fromModelMetadata(m: WireModelMetadata): ModelInfo {
+  const strip = (s: string, prefix: string) => (s.startsWith(prefix) ? s.slice(prefix.length) : s);
+  const tensors = (list: WireModelMetadata['inputs']) =>
+    list.map((t) => ({ name: t.name, datatype: strip(t.datatype, 'DATA_TYPE_'), shape: t.shape.map(Number) }));
+  return {
+    name: m.name,
+    defaultVersion: Number(m.default_version),
+    versions: m.versions.map((v) => ({
+      version: Number(v.version),
+      state: strip(v.state, 'MODEL_VERSION_STATE_'),
+      reason: v.reason,
+      executionProvider: v.execution_provider,
+    })),
+    describedVersion: Number(m.described_version),
+    inputs: tensors(m.inputs),
+    outputs: tensors(m.outputs),
+    platform: m.platform,
+  };
+}
+
+function withErrorCode(err: grpc.ServiceError): AmaasCallError {
+  const code = err.metadata?.get(ERROR_CODE_METADATA_KEY)?.[0];
+  return Object.assign(err, { errorCode: code === undefined ? undefined : String(code) });
+}
+
+type Unary<Req, Res> = (req: Req, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+
+export class AmaasClient {
+  private readonly stub: grpc.Client & Record<string, unknown>;
+
+  constructor(address = '127.0.0.1:50051', options: { credentials?: grpc.ChannelCredentials; channelOptions?: grpc.ChannelOptions } = {}) {
+    const Service = amaasV1Service();
+    this.stub = new Service(address, options.credentials ?? grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+      ...options.channelOptions,
+    }) as grpc.Client & Record<string, unknown>;
+  }
+
+  private unary<Req, Res>(method: string, req: Req, timeoutMs?: number): Promise<Res> {
+    const fn = (this.stub[method] as Unary<Req, Res>).bind(this.stub);
+    const options: grpc.CallOptions = timeoutMs === undefined ? {} : { deadline: Date.now() + timeoutMs };
+    return new Promise((resolve, reject) => fn(req, options, (err, res) => (err ? reject(withErrorCode(err)) : resolve(res))));
+  }
+
+  async predict(model: string, inputs: Record<string, ClientTensor>, options: PredictOptions = {}): Promise<PredictResult> {
+    const res = await this.unary<WirePredictRequest, WirePredictResponse>('Predict', toPredictRequest(model, inputs, options), options.timeoutMs);
+    return fromPredictResponse(res);
+  }
+
+  /**
+   * Streams items through one BatchPredict call and yields each result as it arrives (possibly out of
+   * order: match by id). Honours flow control: stops pulling items while the server is not reading.
+   */
+  async *batchPredict(items: AsyncIterable<BatchItem> | Iterable<BatchItem>): AsyncGenerator<BatchResult> {
+    const call = (this.stub.BatchPredict as () => grpc.ClientDuplexStream<WireBatchPredictRequest, WireBatchPredictResponse>).call(this.stub);
+    let pumpError: unknown = null;
+    let callDone = false;
+    call.on('status', () => (callDone = true));
+    const pump = (async () => {
+      try {
+        for await (const item of items) {
+          if (callDone) return;
+          if (!call.write({ request: toPredictRequest(item.model, item.inputs, item) })) await writable(call);
+        }
+        if (!callDone) call.end();
+      } catch (err) {
+        pumpError = err;
+        call.cancel();
+      }
+    })();
+    try {
+      for await (const msg of call as AsyncIterable<WireBatchPredictResponse>) {
+        if (msg.status.code === grpc.status.OK && msg.response) {
+          yield { id: msg.id, ok: true, result: fromPredictResponse(msg.response) };
+        } else {
+          yield { id: msg.id, ok: false, code: msg.status.code, message: msg.status.message, errorCode: msg.status.error_code };
+        }
+      }
+    } catch (err) {
+      if (pumpError) throw pumpError;
+      throw withErrorCode(err as grpc.ServiceError);
+    } finally {
+      call.cancel();
+      await pump;
+    }
+    if (pumpError) throw pumpError;
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const res = await this.unary<object, { models: WireModelMetadata[] }>('ListModels', {});
+    return res.models.map(fromModelMetadata);
+  }
+
+  async getModelMetadata(model: string, version = 0): Promise<ModelInfo> {
+    const res = await this.unary<object, { metadata: WireModelMetadata }>('GetModelMetadata', { model_name: model, model_version: version });
+    return fromModelMetadata(res.metadata);
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}
+
+/** Resolves when the stream can take more writes, or when it is over (so a writer never waits forever). */
+function writable(call: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const e of ['drain', 'status', 'close', 'error']) call.off(e, done);
+      resolve();
+    };
+    for (const e of ['drain', 'status', 'close', 'error']) call.on(e, done);
+  });
+}

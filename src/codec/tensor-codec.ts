@@ -1,0 +1,239 @@
+/**
+ * Tensor bytes <-> the arrays onnxruntime takes, for every protocol amaas speaks. Raw contents (the fast path)
+ * cost exactly one copy, into a fresh aligned buffer that is then transferred to a worker; typed contents (the
+ * convenient path) are converted element by element and range-checked, never silently truncated.
+ */
+import { AmaasError } from '../errors';
+import { DataTypeInfo, NumericArray, TensorData, TypedContentsField } from './dtypes';
+import { fromFloat16Bits, toFloat16Bits } from './float16';
+
+/** A decoded tensor: what the service layer, the scheduler and the workers pass around. */
+export interface Tensor {
+  readonly name: string;
+  readonly datatype: DataTypeInfo;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+}
+
+/** The typed contents message, shared by amaas.v1 and the Open Inference Protocol (same field names). */
+export type TypedContents = Partial<Record<TypedContentsField, ArrayLike<unknown>>>;
+
+/** Tensors above this many elements are refused before any allocation (a bogus shape must not OOM us). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Parses a wire shape (int64 arrives as string or number) into safe non-negative integers. */
+export function parseShape(tensorName: string, dims: ArrayLike<unknown>): number[] {
+  const shape: number[] = new Array(dims.length);
+  let count = 1;
+  for (let i = 0; i < dims.length; i++) {
+    const dim = Number(dims[i]);
+    if (!Number.isSafeInteger(dim) || dim < 0) {
+      throw new AmaasError(
+        'AMAAS_ERR_INVALID_REQUEST',
+        `tensor '${tensorName}': shape dimension ${i} is ${String(dims[i])}; dimensions must be non-negative integers`,
+      );
+    }
+    shape[i] = dim;
+    count *= dim;
+  }
+  if (count > MAX_ELEMENTS) {
+    throw new AmaasError(
+      'AMAAS_ERR_MESSAGE_TOO_LARGE',
+      `tensor '${tensorName}': shape [${shape.join(',')}] has ${count} elements, more than the limit of ${MAX_ELEMENTS}`,
+    );
+  }
+  return shape;
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * Raw little-endian bytes -> tensor data. `bytes` may be an unaligned view into grpc-js's receive buffer, so
+ * numeric data is copied once into a fresh buffer of its own (aligned, and safe to transfer to a worker).
+ */
+export function decodeRaw(name: string, datatype: DataTypeInfo, shape: readonly number[], bytes: Uint8Array): TensorData {
+  const count = elementCount(shape);
+  if (datatype.array === null) return decodeRawBytesElements(name, count, bytes);
+  const expected = count * datatype.itemSize;
+  if (bytes.byteLength !== expected) {
+    throw new AmaasError(
+      'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+      `tensor '${name}': raw contents have ${bytes.byteLength} bytes, but shape [${shape.join(',')}] of ${datatype.name} needs ${expected} (${count} x ${datatype.itemSize})`,
+    );
+  }
+  const buffer = new ArrayBuffer(expected);
+  new Uint8Array(buffer).set(bytes);
+  return new datatype.array(buffer);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(name: string, bytes: Uint8Array, index: number): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new AmaasError(
+      'AMAAS_ERR_INVALID_REQUEST',
+      `tensor '${name}': BYTES element ${index} is not valid UTF-8 (onnxruntime string tensors hold text)`,
+    );
+  }
+}
+
+/** BYTES in raw form: each element is a 4-byte little-endian length followed by that many bytes. */
+function decodeRawBytesElements(name: string, count: number, bytes: Uint8Array): string[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: string[] = new Array(count);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > bytes.byteLength) {
+      throw new AmaasError(
+        'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+        `tensor '${name}': raw BYTES contents end after ${i} of ${count} elements`,
+      );
+    }
+    const length = view.getUint32(offset, true);
+    offset += 4;
+    if (offset + length > bytes.byteLength) {
+      throw new AmaasError(
+        'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+        `tensor '${name}': raw BYTES element ${i} claims ${length} bytes but only ${bytes.byteLength - offset} remain`,
+      );
+    }
+    out[i] = decodeUtf8(name, bytes.subarray(offset, offset + length), i);
+    offset += length;
+  }
+  if (offset !== bytes.byteLength) {
+    throw new AmaasError(
+      'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+      `tensor '${name}': raw BYTES contents have ${bytes.byteLength - offset} bytes left over after ${count} elements`,
+    );
+  }
+  return out;
+}
+
+const INTEGER_RANGES: Record<string, readonly [number, number]> = {
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+};
+
+/** Typed contents -> tensor data, checking the field matches the datatype and the count matches the shape. */
+export function decodeTyped(
+  name: string,
+  datatype: DataTypeInfo,
+  shape: readonly number[],
+  contents: TypedContents,
+): TensorData {
+  for (const [field, values] of Object.entries(contents)) {
+    if (field !== datatype.typedField && values !== undefined && values.length > 0) {
+      throw new AmaasError(
+        'AMAAS_ERR_DATATYPE_MISMATCH',
+        `tensor '${name}': datatype ${datatype.name} is carried in ${datatype.typedField}, but ${field} was set`,
+      );
+    }
+  }
+  const values = contents[datatype.typedField] ?? [];
+  const count = elementCount(shape);
+  if (values.length !== count) {
+    throw new AmaasError(
+      'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+      `tensor '${name}': ${datatype.typedField} has ${values.length} elements, but shape [${shape.join(',')}] needs ${count}`,
+    );
+  }
+  switch (datatype.name) {
+    case 'BYTES':
+      return Array.from(values as ArrayLike<Uint8Array | string>, (v, i) =>
+        typeof v === 'string' ? v : decodeUtf8(name, v, i),
+      );
+    case 'BOOL':
+      return Uint8Array.from(values as ArrayLike<unknown>, (v) => (v ? 1 : 0));
+    case 'FP16':
+      return Uint16Array.from(values as ArrayLike<number>, (v) => toFloat16Bits(Number(v)));
+    case 'FP32':
+      return Float32Array.from(values as ArrayLike<number>, Number);
+    case 'FP64':
+      return Float64Array.from(values as ArrayLike<number>, Number);
+    case 'INT64':
+      return BigInt64Array.from(values as ArrayLike<unknown>, (v, i) => toBigInt(name, v, i, -(2n ** 63n), 2n ** 63n - 1n));
+    case 'UINT64':
+      return BigUint64Array.from(values as ArrayLike<unknown>, (v, i) => toBigInt(name, v, i, 0n, 2n ** 64n - 1n));
+    default: {
+      const [min, max] = INTEGER_RANGES[datatype.name];
+      const out = new datatype.array!(count);
+      for (let i = 0; i < count; i++) {
+        const v = Number(values[i]);
+        if (!Number.isInteger(v) || v < min || v > max) {
+          throw new AmaasError(
+            'AMAAS_ERR_INVALID_REQUEST',
+            `tensor '${name}': element ${i} (${String(values[i])}) is out of range for ${datatype.name} [${min}, ${max}]`,
+          );
+        }
+        out[i] = v;
+      }
+      return out;
+    }
+  }
+}
+
+function toBigInt(name: string, value: unknown, index: number, min: bigint, max: bigint): bigint {
+  let v: bigint;
+  try {
+    v = BigInt(typeof value === 'object' && value !== null ? String(value) : (value as string | number | bigint));
+  } catch {
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${String(value)}) is not an integer`);
+  }
+  if (v < min || v > max) {
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${v}) is out of range`);
+  }
+  return v;
+}
+
+/** Tensor data -> raw little-endian bytes. Numeric data is viewed, not copied. */
+export function encodeRaw(tensor: Tensor): Buffer {
+  const { data } = tensor;
+  if (Array.isArray(data)) {
+    const parts = data.map((s) => Buffer.from(s, 'utf8'));
+    const out = Buffer.allocUnsafe(parts.reduce((n, p) => n + 4 + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.writeUInt32LE(p.length, offset);
+      p.copy(out, offset + 4);
+      offset += 4 + p.length;
+    }
+    return out;
+  }
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Tensor data -> typed contents (one field set, the one the datatype's table row names). */
+export function encodeTyped(tensor: Tensor): TypedContents {
+  const { datatype, data } = tensor;
+  let values: ArrayLike<unknown>;
+  if (Array.isArray(data)) {
+    values = data.map((s) => Buffer.from(s, 'utf8'));
+  } else if (datatype.name === 'BOOL') {
+    values = Array.from(data as Uint8Array, (v) => v !== 0);
+  } else if (datatype.name === 'FP16') {
+    values = Array.from(data as Uint16Array, fromFloat16Bits);
+  } else if (isBigIntArray(data)) {
+    // protobufjs takes 64-bit integers as decimal strings without losing precision.
+    values = Array.from(data as ArrayLike<bigint>, (v) => v.toString());
+  } else {
+    // protobufjs takes repeated fields only as plain arrays.
+    values = Array.from(data as ArrayLike<number>);
+  }
+  return { [datatype.typedField]: values };
+}
+
+/** Arrays made by onnxruntime's native code come from another realm, so instanceof alone is not enough. */
+function isBigIntArray(data: NumericArray): boolean {
+  const tag = Object.prototype.toString.call(data);
+  return tag === '[object BigInt64Array]' || tag === '[object BigUint64Array]';
+}

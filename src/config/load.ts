@@ -1,0 +1,73 @@
+/**
+ * Builds the frozen server config from its three sources, later ones winning: a config file, AMAAS_*
+ * environment variables, command-line flags. Errors name the key and the source.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { AmaasError } from '../errors';
+import { ServerConfig, ServerConfigSchema, resolveServerConfig } from './schema';
+
+/** Reads a YAML or JSON file (by extension; YAML is a superset of JSON, so anything else parses as YAML). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return path.extname(file) === '.json' ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `config file ${file} is not valid: ${(err as Error).message}`);
+  }
+}
+
+const NUMERIC_KEYS = new Set(['port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms']);
+
+/** AMAAS_PORT=50052 -> { port: 50052 }; only keys the schema knows are taken. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(ServerConfigSchema.shape)) {
+    const value = env[`AMAAS_${key.toUpperCase()}`];
+    if (value === undefined || value === '') continue;
+    out[key] = NUMERIC_KEYS.has(key) ? Number(value) : value;
+  }
+  return out;
+}
+
+export interface ConfigSources {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: Record<string, unknown>;
+}
+
+export function loadServerConfig(sources: ConfigSources): ServerConfig {
+  const fromFile = sources.file ? readConfigFile(sources.file) : {};
+  if (fromFile !== null && typeof fromFile !== 'object') {
+    throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `config file ${sources.file} must hold a mapping of settings`);
+  }
+  const merged = {
+    ...(fromFile as object),
+    ...configFromEnv(sources.env ?? {}),
+    ...dropUndefined(sources.flags ?? {}),
+  };
+  try {
+    return resolveServerConfig(merged);
+  } catch (err) {
+    throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `invalid server config: ${describeZodError(err)}`, { cause: err });
+  }
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** "port: must be <= 65535; host: required" — names each key, which zod's default message buries. */
+export function describeZodError(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  }
+  return err instanceof Error ? err.message : String(err);
+}

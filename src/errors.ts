@@ -1,0 +1,64 @@
+/**
+ * The error catalogue. Every failure amaas reports to a caller is an AmaasError carrying one of these
+ * stable codes; api/status-map.ts is the only place that turns a code into a gRPC status.
+ * Codes are part of the public contract (they travel in BatchPredict item statuses and logs):
+ * never rename one, add new ones at the end of their group, and document each in docs/errors.md.
+ */
+export const ErrorCodes = {
+  // The request names something that does not exist.
+  AMAAS_ERR_MODEL_NOT_FOUND: 'AMAAS_ERR_MODEL_NOT_FOUND',
+  AMAAS_ERR_VERSION_NOT_FOUND: 'AMAAS_ERR_VERSION_NOT_FOUND',
+  // The request is malformed or does not fit the model.
+  AMAAS_ERR_INVALID_REQUEST: 'AMAAS_ERR_INVALID_REQUEST',
+  AMAAS_ERR_INPUT_MISSING: 'AMAAS_ERR_INPUT_MISSING',
+  AMAAS_ERR_INPUT_UNKNOWN: 'AMAAS_ERR_INPUT_UNKNOWN',
+  AMAAS_ERR_INPUT_DUPLICATE: 'AMAAS_ERR_INPUT_DUPLICATE',
+  AMAAS_ERR_DATATYPE_MISMATCH: 'AMAAS_ERR_DATATYPE_MISMATCH',
+  AMAAS_ERR_SHAPE_MISMATCH: 'AMAAS_ERR_SHAPE_MISMATCH',
+  AMAAS_ERR_CONTENT_SIZE_MISMATCH: 'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
+  AMAAS_ERR_OUTPUT_UNKNOWN: 'AMAAS_ERR_OUTPUT_UNKNOWN',
+  // Size and load limits.
+  AMAAS_ERR_MESSAGE_TOO_LARGE: 'AMAAS_ERR_MESSAGE_TOO_LARGE',
+  AMAAS_ERR_QUEUE_FULL: 'AMAAS_ERR_QUEUE_FULL',
+  // The model or server cannot take the request now; a retry elsewhere or later may succeed.
+  AMAAS_ERR_MODEL_UNAVAILABLE: 'AMAAS_ERR_MODEL_UNAVAILABLE',
+  AMAAS_ERR_SHUTTING_DOWN: 'AMAAS_ERR_SHUTTING_DOWN',
+  AMAAS_ERR_WORKER_EXITED: 'AMAAS_ERR_WORKER_EXITED',
+  // The caller gave up.
+  AMAAS_ERR_DEADLINE_EXCEEDED: 'AMAAS_ERR_DEADLINE_EXCEEDED',
+  AMAAS_ERR_CANCELLED: 'AMAAS_ERR_CANCELLED',
+  // onnxruntime failed while running a valid request.
+  AMAAS_ERR_RUNTIME_FAILURE: 'AMAAS_ERR_RUNTIME_FAILURE',
+  // Model loading (never sent to a predict caller; shown as a version's unavailability reason).
+  AMAAS_ERR_MODEL_LOAD_FAILED: 'AMAAS_ERR_MODEL_LOAD_FAILED',
+  AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: 'AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE',
+  // Bad configuration (startup only).
+  AMAAS_ERR_CONFIG_INVALID: 'AMAAS_ERR_CONFIG_INVALID',
+  // A bug in amaas: anything not classified above.
+  AMAAS_ERR_INTERNAL: 'AMAAS_ERR_INTERNAL',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class AmaasError extends Error {
+  override readonly name = 'AmaasError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isAmaasError(value: unknown): value is AmaasError {
+  return value instanceof AmaasError;
+}
+
+/** Wraps anything thrown into the catalogue; unknown failures become AMAAS_ERR_INTERNAL with their message. */
+export function toAmaasError(value: unknown): AmaasError {
+  if (value instanceof AmaasError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new AmaasError('AMAAS_ERR_INTERNAL', message, { cause: value });
+}

@@ -1,0 +1,64 @@
+/**
+ * The main <-> worker protocol, in one place. Tasks and replies cross a thread boundary by structured clone,
+ * except tensor buffers, which are always transferred (listed in the transfer list, never copied).
+ */
+import type { ErrorCode } from '../errors';
+import type { OrtTensorType, TensorData } from '../codec/dtypes';
+
+/** What a worker needs to open its session; passed once as Piscina's workerData. */
+export interface WorkerConfig {
+  readonly modelPath: string;
+  readonly device: 'cpu' | 'cuda' | 'auto';
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly allowSpinning: boolean;
+}
+
+/** A tensor as onnxruntime's Tensor constructor takes it. */
+export interface TensorPayload {
+  readonly type: OrtTensorType;
+  readonly dims: readonly number[];
+  readonly data: TensorData;
+}
+
+export interface RunTask {
+  readonly kind: 'run';
+  readonly inputs: Record<string, TensorPayload>;
+  /** Outputs to fetch, in the order the caller wants them. Never empty: the service fills in "all". */
+  readonly outputNames: readonly string[];
+}
+
+export interface DescribeTask {
+  readonly kind: 'describe';
+}
+
+export type WorkerTask = RunTask | DescribeTask;
+
+/** One input or output as the session reports it; shape is [] when onnxruntime does not know it. */
+export interface IoMetadata {
+  readonly name: string;
+  /** onnxruntime's type name, or 'non-tensor' for sequences and maps (which amaas cannot serve). */
+  readonly type: string;
+  /** -1 marks a dynamic dimension (symbolic or unnamed in the model). */
+  readonly shape: readonly number[];
+}
+
+export interface SessionDescription {
+  readonly inputs: readonly IoMetadata[];
+  readonly outputs: readonly IoMetadata[];
+  /** The provider the session actually runs on. */
+  readonly executionProvider: 'cpu' | 'cuda';
+  /** Things the main thread should log, such as a CUDA -> CPU fallback. */
+  readonly warnings: readonly string[];
+}
+
+/** A failure the worker classified itself; anything else thrown in a worker is re-coded by worker-errors.ts. */
+export interface WorkerFailure {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type RunReply = { readonly ok: true; readonly outputs: Record<string, TensorPayload> } | WorkerFailure;
+
+export type DescribeReply = { readonly ok: true; readonly description: SessionDescription } | WorkerFailure;

@@ -1,0 +1,75 @@
+/**
+ * One Piscina pool per loaded model version: `instances` worker threads, each with its own InferenceSession.
+ * The pool opens every worker's session before it reports ready, and closes by letting running tasks finish.
+ */
+import { Piscina } from 'piscina';
+import { AmaasError } from '../errors';
+import { createLogger } from '../logging';
+import { SESSION_WORKER_PATH } from '../paths';
+import type { DescribeReply, RunReply, RunTask, SessionDescription, TensorPayload, WorkerConfig } from './messages';
+import { fromPoolRejection, fromWorkerFailure } from './worker-errors';
+
+const log = createLogger('pool');
+
+export class SessionPool {
+  private constructor(
+    private readonly piscina: Piscina,
+    readonly description: SessionDescription,
+    readonly instances: number,
+  ) {}
+
+  /** Starts the workers and waits until each has opened its session; rejects with the load failure otherwise. */
+  static async open(config: WorkerConfig, instances: number, label: string): Promise<SessionPool> {
+    const piscina = new Piscina({
+      filename: SESSION_WORKER_PATH,
+      minThreads: instances,
+      maxThreads: instances,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      workerData: config,
+    });
+    // A worker that dies outside a task is replaced by Piscina; without a listener the error would be fatal.
+    piscina.on('error', (err: Error) => log.error('worker error; Piscina replaces the worker', { model: label, error: err.message }));
+    try {
+      // One describe per worker: each waits for its own session, so all sessions are open before we return.
+      const replies: DescribeReply[] = await Promise.all(
+        Array.from({ length: instances }, () => piscina.run({ kind: 'describe' })),
+      );
+      const failed = replies.find((r) => !r.ok);
+      if (failed && !failed.ok) throw fromWorkerFailure(failed);
+      const first = replies[0];
+      if (!first.ok) throw new AmaasError('AMAAS_ERR_INTERNAL', 'no worker described the session');
+      return new SessionPool(piscina, first.description, instances);
+    } catch (err) {
+      await piscina.destroy();
+      throw err instanceof AmaasError ? err : fromPoolRejection(err);
+    }
+  }
+
+  /** Runs one task; `transferList` names the input buffers to move into the worker (they are detached here). */
+  async run(task: RunTask, transferList: ArrayBuffer[]): Promise<Record<string, TensorPayload>> {
+    let reply: RunReply;
+    try {
+      reply = await this.piscina.run(task, { transferList });
+    } catch (err) {
+      throw fromPoolRejection(err);
+    }
+    if (!reply.ok) throw fromWorkerFailure(reply);
+    return reply.outputs;
+  }
+
+  /** Lets running tasks finish, then terminates the workers, which frees their sessions. */
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+
+  /** Worker threads alive now (Piscina replaces dead ones). */
+  get threadCount(): number {
+    return this.piscina.threads.length;
+  }
+
+  /** The worker threads themselves: for tests that kill one to prove it is replaced. */
+  get threads(): readonly import('node:worker_threads').Worker[] {
+    return this.piscina.threads;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * One version of one model and its lifecycle: LOADING -> READY, or -> UNAVAILABLE with a reason;
+ * READY -> UNLOADING -> UNAVAILABLE when it is taken down. Only a READY version takes requests.
+ */
+import type { ModelConfig } from '../config/schema';
+import { AmaasError, toAmaasError } from '../errors';
+import { createLogger } from '../logging';
+import { SessionPool } from '../pool/session-pool';
+import type { Scheduler } from '../scheduling/scheduler';
+import { UnbatchedScheduler } from '../scheduling/unbatched-scheduler';
+import { ModelSignature, signatureOf } from './signature';
+
+const log = createLogger('repository');
+
+export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
+
+/** What a READY version offers the service. */
+export interface ServingVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly signature: ModelSignature;
+  readonly scheduler: Scheduler;
+  readonly config: ModelConfig;
+}
+
+export class ModelVersion {
+  private currentState: VersionState = 'LOADING';
+  private currentReason = '';
+  private pool: SessionPool | null = null;
+  private serving: ServingVersion | null = null;
+
+  constructor(
+    readonly model: string,
+    readonly version: number,
+    readonly modelPath: string,
+    readonly config: ModelConfig,
+  ) {}
+
+  get state(): VersionState {
+    return this.currentState;
+  }
+
+  /** Why the version is UNAVAILABLE; empty otherwise. */
+  get reason(): string {
+    return this.currentReason;
+  }
+
+  get executionProvider(): string {
+    return this.pool?.description.executionProvider ?? '';
+  }
+
+  get signature(): ModelSignature | null {
+    return this.serving?.signature ?? null;
+  }
+
+  /** The serving handle, or null unless READY. */
+  get ready(): ServingVersion | null {
+    return this.currentState === 'READY' ? this.serving : null;
+  }
+
+  /** For tests and diagnostics: the version's worker pool while it is loaded. */
+  get sessionPool(): SessionPool | null {
+    return this.pool;
+  }
+
+  markUnavailable(reason: string): void {
+    this.currentState = 'UNAVAILABLE';
+    this.currentReason = reason;
+  }
+
+  async load(): Promise<void> {
+    const started = process.hrtime.bigint();
+    this.currentState = 'LOADING';
+    this.currentReason = '';
+    const c = this.config;
+    try {
+      const pool = await SessionPool.open(
+        {
+          modelPath: this.modelPath,
+          device: c.device,
+          intraOpThreads: c.intraOpThreads,
+          interOpThreads: c.interOpThreads,
+          allowSpinning: c.allowSpinning,
+        },
+        c.instances,
+        `${this.model}/${this.version}`,
+      );
+      let signature: ModelSignature;
+      try {
+        signature = signatureOf(pool.description);
+      } catch (err) {
+        await pool.close();
+        throw err;
+      }
+      this.pool = pool;
+      this.serving = {
+        model: this.model,
+        version: this.version,
+        signature,
+        scheduler: new UnbatchedScheduler(pool, c.maxQueueSize),
+        config: c,
+      };
+      this.currentState = 'READY';
+      for (const warning of pool.description.warnings) log.warn(warning, { model: this.model, version: this.version });
+      log.info('model version ready', {
+        model: this.model,
+        version: this.version,
+        provider: pool.description.executionProvider,
+        instances: c.instances,
+        intra_op_threads: c.intraOpThreads,
+        load_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
+      });
+    } catch (err) {
+      const e = toAmaasError(err);
+      this.markUnavailable(e.message);
+      log.error('model version failed to load', { model: this.model, version: this.version, code: e.code, reason: e.message });
+    }
+  }
+
+  /** Stops taking requests, finishes queued and running ones, then terminates the workers. */
+  async unload(reason = 'unloaded'): Promise<void> {
+    if (!this.serving || !this.pool) {
+      this.markUnavailable(this.currentReason || reason);
+      return;
+    }
+    this.currentState = 'UNLOADING';
+    await this.serving.scheduler.stop();
+    await this.pool.close();
+    this.pool = null;
+    this.serving = null;
+    this.markUnavailable(reason);
+    log.info('model version unloaded', { model: this.model, version: this.version });
+  }
+}
+
+export function unavailableError(model: string, v: ModelVersion): AmaasError {
+  const why = v.state === 'UNAVAILABLE' ? `: ${v.reason}` : ` (it is ${v.state})`;
+  return new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', `model '${model}' version ${v.version} is not ready${why}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx`, versions being positive
+ * integers, with an optional `<repo>/<model>/config.yaml` (or .yml, .json). Reports what it finds, problems
+ * included, without loading anything.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AmaasError } from '../errors';
+
+export const MODEL_FILE = 'model.onnx';
+export const CONFIG_FILES = ['config.yaml', 'config.yml', 'config.json'] as const;
+
+export interface ScannedVersion {
+  readonly version: number;
+  readonly modelPath: string;
+  /** Why this version cannot be loaded, found without opening it (e.g. the model file is missing). */
+  readonly problem?: string;
+}
+
+export interface ScannedModel {
+  readonly name: string;
+  readonly dir: string;
+  readonly configPath?: string;
+  /** Sorted by version number. */
+  readonly versions: readonly ScannedVersion[];
+}
+
+const VERSION_DIR = /^[1-9][0-9]{0,15}$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function scanRepository(root: string): ScannedModel[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch (err) {
+    throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `cannot read model repository ${root}: ${(err as Error).message}`);
+  }
+  return entries
+    .filter((e) => isDirectory(root, e) && MODEL_NAME.test(e.name))
+    .map((e) => scanModel(e.name, path.join(root, e.name)))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function scanModel(name: string, dir: string): ScannedModel {
+  const versions: ScannedVersion[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!isDirectory(dir, e) || !VERSION_DIR.test(e.name)) continue;
+    const modelPath = path.join(dir, e.name, MODEL_FILE);
+    const version: ScannedVersion = fs.existsSync(modelPath)
+      ? { version: Number(e.name), modelPath }
+      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing in ${path.join(dir, e.name)}` };
+    versions.push(version);
+  }
+  versions.sort((a, b) => a.version - b.version);
+  const configPath = CONFIG_FILES.map((f) => path.join(dir, f)).find((p) => fs.existsSync(p));
+  return { name, dir, configPath, versions };
+}
+
+/** Follows symlinks, so a repository can link models in from elsewhere. */
+function isDirectory(parent: string, entry: fs.Dirent): boolean {
+  if (entry.isDirectory()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return fs.statSync(path.join(parent, entry.name)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * The seam between the service and a model version's pool. A scheduler decides *when* work reaches the
+ * workers (one request at a time, or merged into batches) and owns the version's queue, so admission
+ * control and cancellation live here, before anything is handed to Piscina.
+ */
+import type { TensorPayload } from '../pool/messages';
+
+export interface InferenceJob {
+  readonly inputs: Record<string, TensorPayload>;
+  readonly outputNames: readonly string[];
+  /** Input buffers owned by this job, moved to the worker when it runs. */
+  readonly transferList: ArrayBuffer[];
+  /** Aborting removes a queued job (rejecting with the signal's reason); a running job is left to finish. */
+  readonly signal?: AbortSignal;
+}
+
+export interface Scheduler {
+  /** Queues a job; rejects at once with AMAAS_ERR_QUEUE_FULL when the queue is full. */
+  submit(job: InferenceJob): Promise<Record<string, TensorPayload>>;
+  /** Jobs waiting for a worker. */
+  readonly queued: number;
+  /** Jobs handed to workers and not yet answered. */
+  readonly running: number;
+  /** Refuses new jobs, then resolves once every queued and running job has been answered. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The transport-neutral data plane: resolve the model version, validate the request, hand it to the
+ * version's scheduler, and shape the outputs. Every protocol's handlers call this and only this.
+ */
+import { dataTypeByOrt } from '../codec/dtypes';
+import type { Tensor } from '../codec/tensor-codec';
+import { AmaasError } from '../errors';
+import type { TensorPayload } from '../pool/messages';
+import type { ModelRegistry } from '../repository/model-registry';
+import { validateRequest } from './request-validation';
+
+export interface InferenceRequest {
+  readonly modelName: string;
+  /** 0 = the model's default version. */
+  readonly modelVersion: number;
+  readonly id: string;
+  readonly inputs: readonly Tensor[];
+  /** Empty = every output. */
+  readonly outputNames: readonly string[];
+}
+
+export interface InferenceResult {
+  readonly modelName: string;
+  readonly modelVersion: number;
+  readonly id: string;
+  readonly outputs: readonly Tensor[];
+}
+
+export class InferenceService {
+  constructor(private readonly registry: ModelRegistry) {}
+
+  async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {
+    const target = this.registry.resolve(request.modelName, request.modelVersion);
+    const outputNames = validateRequest(target, request.inputs, request.outputNames);
+    const inputs: Record<string, TensorPayload> = {};
+    const transfer = new Set<ArrayBuffer>();
+    for (const t of request.inputs) {
+      inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
+      if (!Array.isArray(t.data)) transfer.add(t.data.buffer as ArrayBuffer);
+    }
+    const outputs = await target.scheduler.submit({ inputs, outputNames, transferList: [...transfer], signal });
+    return {
+      modelName: target.model,
+      modelVersion: target.version,
+      id: request.id,
+      outputs: outputNames.map((name) => toTensor(name, outputs[name])),
+    };
+  }
+}
+
+function toTensor(name: string, payload: TensorPayload | undefined): Tensor {
+  const datatype = payload && dataTypeByOrt(payload.type);
+  if (!payload || !datatype) {
+    throw new AmaasError('AMAAS_ERR_INTERNAL', `the worker returned no usable tensor for output '${name}'`);
+  }
+  return { name, datatype, shape: payload.dims, data: payload.data };
+}

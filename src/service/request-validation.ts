@@ -1,0 +1,77 @@
+/**
+ * Checks a decoded request against the model version's signature before any work is queued: every input
+ * present exactly once, known, of the right datatype and a compatible shape; requested outputs known.
+ * Messages name the model, the tensor and what was expected, so a caller can fix the request from them alone.
+ */
+import type { Tensor } from '../codec/tensor-codec';
+import { AmaasError } from '../errors';
+import type { ServingVersion } from '../repository/model-version';
+import type { TensorSpec } from '../repository/signature';
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+function checkShape(model: string, spec: TensorSpec, tensor: Tensor, maxBatchSize: number): void {
+  // onnxruntime reports [] both for scalars and for unknown shapes; it checks those itself at run time.
+  if (spec.shape.length === 0) return;
+  const got = tensor.shape;
+  const compatible = got.length === spec.shape.length && spec.shape.every((d, i) => d < 0 || d === got[i]);
+  if (!compatible) {
+    throw new AmaasError(
+      'AMAAS_ERR_SHAPE_MISMATCH',
+      `input '${spec.name}' of model '${model}' has shape ${shapeText(spec.shape)} (-1 = any size), got ${shapeText(got)}`,
+    );
+  }
+  if (maxBatchSize > 0 && spec.shape[0] < 0 && got[0] > maxBatchSize) {
+    throw new AmaasError(
+      'AMAAS_ERR_SHAPE_MISMATCH',
+      `input '${spec.name}' of model '${model}' has batch size ${got[0]}, more than the model's max_batch_size ${maxBatchSize}`,
+    );
+  }
+}
+
+/** Validates inputs and resolves the outputs to fetch (all of them, in model order, when none are named). */
+export function validateRequest(
+  target: ServingVersion,
+  inputs: readonly Tensor[],
+  requestedOutputs: readonly string[],
+): readonly string[] {
+  const { signature, model } = target;
+  const seen = new Set<string>();
+  for (const tensor of inputs) {
+    const spec = signature.inputsByName.get(tensor.name);
+    if (!spec) {
+      throw new AmaasError(
+        'AMAAS_ERR_INPUT_UNKNOWN',
+        `model '${model}' has no input '${tensor.name}' (inputs: ${signature.inputs.map((s) => s.name).join(', ')})`,
+      );
+    }
+    if (seen.has(tensor.name)) {
+      throw new AmaasError('AMAAS_ERR_INPUT_DUPLICATE', `input '${tensor.name}' is given more than once`);
+    }
+    seen.add(tensor.name);
+    if (spec.datatype !== tensor.datatype) {
+      throw new AmaasError(
+        'AMAAS_ERR_DATATYPE_MISMATCH',
+        `input '${spec.name}' of model '${model}' is ${spec.datatype.name}, got ${tensor.datatype.name}`,
+      );
+    }
+    checkShape(model, spec, tensor, target.config.maxBatchSize);
+  }
+  const missing = signature.inputs.filter((s) => !seen.has(s.name)).map((s) => s.name);
+  if (missing.length > 0) {
+    throw new AmaasError('AMAAS_ERR_INPUT_MISSING', `model '${model}' needs input(s) ${missing.map((n) => `'${n}'`).join(', ')}`);
+  }
+  if (requestedOutputs.length === 0) return signature.outputNames;
+  const requested = new Set<string>();
+  for (const name of requestedOutputs) {
+    if (!signature.outputsByName.has(name)) {
+      throw new AmaasError(
+        'AMAAS_ERR_OUTPUT_UNKNOWN',
+        `model '${model}' has no output '${name}' (outputs: ${signature.outputNames.join(', ')})`,
+      );
+    }
+    if (requested.has(name)) throw new AmaasError('AMAAS_ERR_OUTPUT_UNKNOWN', `output '${name}' is requested more than once`);
+    requested.add(name);
+  }
+  return requestedOutputs;
+}

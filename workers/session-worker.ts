@@ -1,0 +1,116 @@
+/**
+ * The Piscina worker entry: one InferenceSession per worker thread, opened once when the thread starts and
+ * reused for every task. All onnxruntime calls of amaas happen here, never on the main thread.
+ */
+import * as ort from 'onnxruntime-node';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type {
+  DescribeReply,
+  IoMetadata,
+  RunReply,
+  RunTask,
+  SessionDescription,
+  TensorPayload,
+  WorkerConfig,
+  WorkerFailure,
+  WorkerTask,
+} from '../src/pool/messages';
+import { classifyRunError } from '../src/pool/worker-errors';
+
+interface OpenSession {
+  readonly session: ort.InferenceSession;
+  readonly description: SessionDescription;
+}
+
+const config = workerData as WorkerConfig;
+
+// Opening starts as soon as the thread does; a failure is kept and answered to every task, so a broken
+// model never crashes the thread (Piscina would respawn it forever).
+const opening: Promise<OpenSession | WorkerFailure> = openSession(config).catch(
+  (err): WorkerFailure => ({
+    ok: false,
+    code: 'AMAAS_ERR_MODEL_LOAD_FAILED',
+    message: `onnxruntime could not load ${config.modelPath}: ${(err as Error).message}`,
+  }),
+);
+
+async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure> {
+  const spinning = c.allowSpinning ? '1' : '0';
+  const options = (providers: string[]): ort.InferenceSession.SessionOptions => ({
+    executionProviders: providers,
+    intraOpNumThreads: c.intraOpThreads,
+    interOpNumThreads: c.interOpThreads,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
+  });
+  const warnings: string[] = [];
+  if (c.device !== 'cpu') {
+    try {
+      const session = await ort.InferenceSession.create(c.modelPath, options(['cuda']));
+      return { session, description: describe(session, 'cuda', warnings) };
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (c.device === 'cuda') {
+        return {
+          ok: false,
+          code: 'AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE',
+          message:
+            `device 'cuda' was asked for, but onnxruntime could not use the CUDA execution provider (${reason}). ` +
+            `Install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 on a machine with CUDA 12, or set device: cpu or auto.`,
+        };
+      }
+      warnings.push(`device 'auto': CUDA is not usable (${reason}); running on CPU`);
+    }
+  }
+  const session = await ort.InferenceSession.create(c.modelPath, options(['cpu']));
+  return { session, description: describe(session, 'cpu', warnings) };
+}
+
+function describe(session: ort.InferenceSession, provider: 'cpu' | 'cuda', warnings: string[]): SessionDescription {
+  const io = (m: ort.InferenceSession.ValueMetadata): IoMetadata =>
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) }
+      : { name: m.name, type: 'non-tensor', shape: [] };
+  return {
+    inputs: session.inputMetadata.map(io),
+    outputs: session.outputMetadata.map(io),
+    executionProvider: provider,
+    warnings,
+  };
+}
+
+async function run(session: ort.InferenceSession, task: RunTask): Promise<RunReply> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(task.inputs)) {
+    feeds[name] = new ort.Tensor(t.type, t.data as ort.Tensor.DataType, t.dims);
+  }
+  let results: ort.InferenceSession.ReturnType;
+  try {
+    results = await session.run(feeds, task.outputNames as string[]);
+  } catch (err) {
+    return classifyRunError(err);
+  }
+  const outputs: Record<string, TensorPayload> = {};
+  for (const name of task.outputNames) {
+    const t = results[name];
+    outputs[name] = { type: t.type as TensorPayload['type'], dims: t.dims, data: t.data as TensorPayload['data'] };
+  }
+  return { ok: true, outputs };
+}
+
+/** Replies carry output buffers by transfer; each buffer is listed once (outputs may share one). */
+function withTransfer(reply: RunReply): unknown {
+  if (!reply.ok) return reply;
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of Object.values(reply.outputs)) {
+    if (!Array.isArray(t.data) && t.data.buffer instanceof ArrayBuffer) buffers.add(t.data.buffer);
+  }
+  return move({ [transferableSymbol]: [...buffers], [valueSymbol]: reply } as never);
+}
+
+export default async function handle(task: WorkerTask): Promise<unknown> {
+  const opened = await opening;
+  if ('ok' in opened) return opened;
+  if (task.kind === 'describe') return { ok: true, description: opened.description } satisfies DescribeReply;
+  return withTransfer(await run(opened.session, task));
+}
