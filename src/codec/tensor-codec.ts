@@ -26,8 +26,8 @@ export function parseShape(tensorName: string, dims: ArrayLike<unknown>): number
   const shape: number[] = new Array(dims.length);
   let count = 1;
   for (let i = 0; i < dims.length; i++) {
-    const dim = Number(dims[i]);
-    if (!Number.isSafeInteger(dim) || dim < 0) {
+    const dim = integerValue(dims[i]);
+    if (dim === null || !Number.isSafeInteger(dim) || dim < 0) {
       throw new AmaasError(
         'AMAAS_ERR_INVALID_REQUEST',
         `tensor '${tensorName}': shape dimension ${i} is ${String(dims[i])}; dimensions must be non-negative integers`,
@@ -43,6 +43,14 @@ export function parseShape(tensorName: string, dims: ArrayLike<unknown>): number
     );
   }
   return shape;
+}
+
+/** A decimal integer as protobuf (int64 as string), JSON or a caller may give it; null for anything else. */
+function integerValue(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isInteger(value) ? value : null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return Number(value);
+  return null;
 }
 
 export function elementCount(shape: readonly number[]): number {
@@ -149,17 +157,22 @@ export function decodeTyped(
   }
   switch (datatype.name) {
     case 'BYTES':
-      return Array.from(values as ArrayLike<Uint8Array | string>, (v, i) =>
-        typeof v === 'string' ? v : decodeUtf8(name, v, i),
-      );
+      return Array.from(values as ArrayLike<unknown>, (v, i) => {
+        if (typeof v === 'string') return v;
+        if (v instanceof Uint8Array) return decodeUtf8(name, v, i);
+        throw notA(name, i, v, 'a string');
+      });
     case 'BOOL':
-      return Uint8Array.from(values as ArrayLike<unknown>, (v) => (v ? 1 : 0));
+      return Uint8Array.from(values as ArrayLike<unknown>, (v, i) => {
+        if (typeof v !== 'boolean') throw notA(name, i, v, 'a boolean');
+        return v ? 1 : 0;
+      });
     case 'FP16':
-      return Uint16Array.from(values as ArrayLike<number>, (v) => toFloat16Bits(Number(v)));
+      return Uint16Array.from(values as ArrayLike<unknown>, (v, i) => toFloat16Bits(floatValue(name, v, i)));
     case 'FP32':
-      return Float32Array.from(values as ArrayLike<number>, Number);
+      return Float32Array.from(values as ArrayLike<unknown>, (v, i) => floatValue(name, v, i));
     case 'FP64':
-      return Float64Array.from(values as ArrayLike<number>, Number);
+      return Float64Array.from(values as ArrayLike<unknown>, (v, i) => floatValue(name, v, i));
     case 'INT64':
       return BigInt64Array.from(values as ArrayLike<unknown>, (v, i) => toBigInt(name, v, i, -(2n ** 63n), 2n ** 63n - 1n));
     case 'UINT64':
@@ -168,11 +181,12 @@ export function decodeTyped(
       const [min, max] = INTEGER_RANGES[datatype.name];
       const out = new datatype.array!(count);
       for (let i = 0; i < count; i++) {
-        const v = Number(values[i]);
-        if (!Number.isInteger(v) || v < min || v > max) {
+        const v = values[i];
+        if (typeof v !== 'number' || !Number.isInteger(v)) throw notA(name, i, v, 'an integer');
+        if (v < min || v > max) {
           throw new AmaasError(
             'AMAAS_ERR_INVALID_REQUEST',
-            `tensor '${name}': element ${i} (${String(values[i])}) is out of range for ${datatype.name} [${min}, ${max}]`,
+            `tensor '${name}': element ${i} (${v}) is out of range for ${datatype.name} [${min}, ${max}]`,
           );
         }
         out[i] = v;
@@ -182,13 +196,28 @@ export function decodeTyped(
   }
 }
 
+function notA(name: string, index: number, value: unknown, kind: string): AmaasError {
+  const shown = typeof value === 'bigint' || isLongLike(value) ? String(value) : (JSON.stringify(value) ?? String(value));
+  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${shown}) is not ${kind}`);
+}
+
+/** protobufjs hands out Long objects when a caller's loader does not ask for strings. */
+function isLongLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'low' in value && 'high' in value;
+}
+
+function floatValue(name: string, value: unknown, index: number): number {
+  if (typeof value !== 'number') throw notA(name, index, value, 'a number');
+  return value;
+}
+
 function toBigInt(name: string, value: unknown, index: number, min: bigint, max: bigint): bigint {
+  // 64-bit integers arrive as decimal strings (protobuf with longs: String, or JSON beyond 2^53), or as numbers.
   let v: bigint;
-  try {
-    v = BigInt(typeof value === 'object' && value !== null ? String(value) : (value as string | number | bigint));
-  } catch {
-    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${String(value)}) is not an integer`);
-  }
+  if (typeof value === 'bigint') v = value;
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
+  else if ((typeof value === 'string' || isLongLike(value)) && /^-?[0-9]+$/.test(String(value))) v = BigInt(String(value));
+  else throw notA(name, index, value, 'an integer (64-bit values go as safe integers or decimal strings)');
   if (v < min || v > max) {
     throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${v}) is out of range`);
   }
