@@ -1,0 +1,57 @@
+/**
+ * The CLI as a newcomer uses it: `amaas serve` on the bundled example repository, then `amaas predict` and
+ * `amaas models` against it; predict's outputs equal onnxruntime-node's.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { EXAMPLE_REPOSITORY } from '../../src/paths';
+import { releaseDirectSessions, runDirect } from '../helpers/ort-direct';
+import { CLI, ServerProcess, startServerProcess } from '../helpers/server-process';
+
+const run = promisify(execFile);
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startServerProcess(['--model-repository', EXAMPLE_REPOSITORY]);
+});
+
+afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exited;
+  await releaseDirectSessions();
+});
+
+const cli = (...args: string[]) => run(process.execPath, [CLI, ...args, '--address', server.address]);
+
+it('predict prints outputs equal to onnxruntime-node run directly', async () => {
+  const { stdout } = await cli('predict', 'mlp', '--inputs', JSON.stringify({ x: [Array.from({ length: 64 }, (_, i) => i / 64)] }));
+  const printed = JSON.parse(stdout);
+  const expected = await runDirect(path.join(EXAMPLE_REPOSITORY, 'mlp', '1', 'model.onnx'), {
+    x: { type: 'float32', dims: [1, 64], data: Float32Array.from({ length: 64 }, (_, i) => i / 64) },
+  });
+  expect(printed.model_name).toBe('mlp');
+  expect(printed.outputs.logits.shape).toEqual([1, 10]);
+  expect(printed.outputs.logits.data).toEqual(expected.logits.values);
+});
+
+it('predict takes explicit datatype and shape, and strings', async () => {
+  const { stdout } = await cli('predict', 'scale', '--inputs', '{"x": {"datatype": "FP32", "shape": [2, 4], "data": [1,2,3,4,5,6,7,8]}}');
+  expect(JSON.parse(stdout).outputs.y).toEqual({ datatype: 'FP32', shape: [2, 4], data: [3, 5, 7, 9, 11, 13, 15, 17] });
+  const text = await cli('predict', 'string_echo', '--inputs', '{"text": ["hello", "wörld"]}');
+  expect(JSON.parse(text.stdout).outputs.text_out.data).toEqual(['hello', 'wörld']);
+});
+
+it('models lists the example repository with metadata', async () => {
+  const { stdout } = await cli('models');
+  const models = JSON.parse(stdout);
+  expect(models.map((m: { name: string }) => m.name)).toEqual(['bool_not', 'int64_ops', 'mlp', 'multi_io', 'scale', 'string_echo']);
+  expect(models.find((m: { name: string }) => m.name === 'scale').inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 4] }]);
+});
+
+it('a failing predict exits non-zero with the error code on stderr', async () => {
+  await expect(cli('predict', 'nope', '--inputs', '{"x": {"datatype": "FP32", "shape": [1], "data": [1]}}')).rejects.toMatchObject({
+    code: 5,
+    stderr: expect.stringContaining('AMAAS_ERR_MODEL_NOT_FOUND'),
+  });
+});

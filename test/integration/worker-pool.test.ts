@@ -1,0 +1,29 @@
+/** A worker thread that dies is replaced, and the version keeps serving with the same number of workers. */
+import { makeRepository, writeModelConfig } from '../helpers/model-repository';
+import { TestServer, startTestServer } from '../helpers/test-server';
+
+let ts: TestServer;
+
+beforeAll(async () => {
+  const repo = await makeRepository([{ model: 'scale' }]);
+  writeModelConfig(repo, 'scale', { instances: 2, intra_op_threads: 1 });
+  ts = await startTestServer(repo);
+});
+
+afterAll(() => ts.stop());
+
+const x = { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };
+
+it('replaces a worker that exits and keeps answering', async () => {
+  const pool = ts.server.registry.get('scale')!.versions.get(1)!.sessionPool!;
+  expect(pool.threadCount).toBe(2);
+  const victim = pool.threads[0];
+  const exited = new Promise((resolve) => victim.once('exit', resolve));
+  await victim.terminate();
+  await exited;
+  // Every request after the death is answered correctly.
+  const results = await Promise.all(Array.from({ length: 20 }, () => ts.client.predict('scale', x)));
+  for (const r of results) expect(Array.from(r.outputs.y.data as Float32Array)).toEqual([3, 5, 7, 9]);
+  expect(pool.threadCount).toBe(2);
+  expect(pool.threads).not.toContain(victim);
+});
