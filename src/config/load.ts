@@ -24,7 +24,7 @@ export function readConfigFile(file: string): unknown {
   }
 }
 
-const NUMERIC_KEYS = new Set(['port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms']);
+const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms']);
 
 /** AMAAS_PORT=50052 -> { port: 50052 }; only keys the schema knows are taken. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -32,6 +32,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   for (const key of Object.keys(ServerConfigSchema.shape)) {
     const value = env[`AMAAS_${key.toUpperCase()}`];
     if (value === undefined || value === '') continue;
+    if (NUMERIC_KEYS.has(key) && !/^[0-9]+$/.test(value.trim())) {
+      throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `AMAAS_${key.toUpperCase()}=${JSON.stringify(value)}: ${key} must be a non-negative integer`);
+    }
     out[key] = NUMERIC_KEYS.has(key) ? Number(value) : value;
   }
   return out;
@@ -45,7 +48,7 @@ export interface ConfigSources {
 
 export function loadServerConfig(sources: ConfigSources): ServerConfig {
   const fromFile = sources.file ? readConfigFile(sources.file) : {};
-  if (fromFile !== null && typeof fromFile !== 'object') {
+  if (fromFile !== null && (typeof fromFile !== 'object' || Array.isArray(fromFile))) {
     throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `config file ${sources.file} must hold a mapping of settings`);
   }
   const merged = {

@@ -5,19 +5,49 @@
 import os from 'node:os';
 import { z } from 'zod';
 
+/** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
+export const DEFAULT_MAX_BATCH_SIZE = 32;
+export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 500;
+
 /** Per-model settings, from `<repo>/<model>/config.yaml` (or config.json). Keys are snake_case, like Triton's. */
 export const ModelConfigSchema = z
   .object({
     /** Worker threads, each holding its own InferenceSession. Default: 1. */
     instances: z.number().int().min(1).max(64).optional(),
-    /** onnxruntime intra-op threads per worker. Default: the machine's cores divided by `instances` (at least 1). */
+    /**
+     * onnxruntime intra-op threads per worker. Default: the machine's cores divided by `instances`, rounded down
+     * (at least 1), so instances x intra_op_threads never exceeds the cores unless `instances` alone does.
+     */
     intra_op_threads: z.number().int().min(1).max(256).optional(),
     /** onnxruntime inter-op threads per worker (parallel branches of the graph). Default: 1. */
     inter_op_threads: z.number().int().min(1).max(256).default(1),
     /** Execution provider: `cpu`, `cuda` (fail if unavailable) or `auto` (CUDA if it loads, else CPU). */
     device: z.enum(['cpu', 'cuda', 'auto']).default('cpu'),
-    /** Largest first dimension accepted for models with a dynamic first dimension; 0 means no limit. */
-    max_batch_size: z.number().int().min(0).default(0),
+    /**
+     * Triton's meaning: the most rows (first-dimension entries) one merged batch may hold, and so the most rows
+     * one request may carry (larger requests fail with INVALID_ARGUMENT). 0 turns dynamic batching off and lifts
+     * the limit; a value above 0 on a model that cannot be batched is a load error. Unset: batchable models
+     * (every input and output has a dynamic first dimension) merge up to DEFAULT_MAX_BATCH_SIZE rows, and a
+     * larger request is not refused but runs alone, so turning batching on by default rejects nothing.
+     */
+    max_batch_size: z.number().int().min(0).max(65536).optional(),
+    /**
+     * Merges concurrent requests into one session run (docs/batching.md). Batchable models batch without this
+     * block too, with its defaults; writing it asks for batching, so a model that cannot batch fails to load.
+     */
+    dynamic_batching: z
+      .object({
+        /**
+         * How long the oldest waiting request may wait for companions before its batch runs anyway. Default 500:
+         * well under one model run of anything but toy models, and enough to gather requests that arrive in the
+         * same burst. Node timers tick in milliseconds, so values in (0, 1000) wait about 1 ms when they expire.
+         */
+        max_queue_delay_microseconds: z.number().int().min(0).max(1_000_000).default(DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS),
+        /** Batch sizes (rows) to run as soon as they can be formed, without waiting out the delay. Default: none. */
+        preferred_batch_sizes: z.array(z.number().int().min(1)).max(64).default([]),
+      })
+      .strict()
+      .optional(),
     /**
      * Let idle intra-op threads spin waiting for work. Off by default: spinning threads steal the cores other
      * workers and the gRPC thread need (measured: two spinning 2-thread workers on 2 cores ran at half speed).
@@ -26,7 +56,22 @@ export const ModelConfigSchema = z
     /** Requests queued per version before new ones are refused with RESOURCE_EXHAUSTED. */
     max_queue_size: z.number().int().min(1).default(1024),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const max = c.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE;
+    if (c.dynamic_batching && max === 0) {
+      ctx.addIssue({ code: 'custom', path: ['dynamic_batching'], message: 'needs max_batch_size above 0 (0 turns batching off)' });
+    }
+    for (const size of c.dynamic_batching?.preferred_batch_sizes ?? []) {
+      if (max > 0 && size > max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dynamic_batching', 'preferred_batch_sizes'],
+          message: `${size} is above max_batch_size ${max}`,
+        });
+      }
+    }
+  });
 
 export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
 
@@ -36,7 +81,14 @@ export interface ModelConfig {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly device: 'cpu' | 'cuda' | 'auto';
+  /** Rows per merged batch when the model batches (DEFAULT_MAX_BATCH_SIZE unless set); 0 = batching off. */
   readonly maxBatchSize: number;
+  /** max_batch_size is written in the config: only then does it also refuse larger requests. */
+  readonly maxBatchSizeSet: boolean;
+  /** The config asked for batching (a dynamic_batching block, or max_batch_size above 0): a model that cannot batch fails to load. */
+  readonly batchingRequested: boolean;
+  readonly maxQueueDelayMicroseconds: number;
+  readonly preferredBatchSizes: readonly number[];
   readonly allowSpinning: boolean;
   readonly maxQueueSize: number;
 }
@@ -49,7 +101,11 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     intraOpThreads: c.intra_op_threads ?? Math.max(1, Math.floor(cores / instances)),
     interOpThreads: c.inter_op_threads,
     device: c.device,
-    maxBatchSize: c.max_batch_size,
+    maxBatchSize: c.max_batch_size ?? DEFAULT_MAX_BATCH_SIZE,
+    maxBatchSizeSet: c.max_batch_size !== undefined,
+    batchingRequested: c.dynamic_batching !== undefined || (c.max_batch_size ?? 0) > 0,
+    maxQueueDelayMicroseconds: c.dynamic_batching?.max_queue_delay_microseconds ?? DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS,
+    preferredBatchSizes: Object.freeze([...new Set(c.dynamic_batching?.preferred_batch_sizes ?? [])].sort((a, b) => a - b)),
     allowSpinning: c.allow_spinning,
     maxQueueSize: c.max_queue_size,
   });
@@ -64,6 +120,11 @@ export const ServerConfigSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** gRPC port; 0 picks a free one (the bound address is printed). */
     port: z.number().int().min(0).max(65535).default(50051),
+    /**
+     * Port of the Open Inference Protocol's HTTP/REST binding (`/v2/...`), on the same host. Unset: no HTTP
+     * server; 0 picks a free port (the bound address is printed).
+     */
+    http_port: z.number().int().min(0).max(65535).optional(),
     /** Largest gRPC message accepted or sent, in bytes. Larger ones fail with RESOURCE_EXHAUSTED. */
     max_message_bytes: z
       .number()
@@ -86,6 +147,8 @@ export interface ServerConfig {
   readonly modelRepository: string;
   readonly host: string;
   readonly port: number;
+  /** null: the HTTP binding is off. */
+  readonly httpPort: number | null;
   readonly maxMessageBytes: number;
   readonly streamWindow: number;
   readonly drainTimeoutMs: number;
@@ -98,6 +161,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     modelRepository: c.model_repository,
     host: c.host,
     port: c.port,
+    httpPort: c.http_port ?? null,
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,

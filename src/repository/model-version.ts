@@ -6,6 +6,8 @@ import type { ModelConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { SessionPool } from '../pool/session-pool';
+import { BatchingPlan, planBatching } from '../scheduling/batching-plan';
+import { DynamicBatcher } from '../scheduling/dynamic-batcher';
 import type { Scheduler } from '../scheduling/scheduler';
 import { UnbatchedScheduler } from '../scheduling/unbatched-scheduler';
 import { ModelSignature, signatureOf } from './signature';
@@ -21,6 +23,11 @@ export interface ServingVersion {
   readonly signature: ModelSignature;
   readonly scheduler: Scheduler;
   readonly config: ModelConfig;
+  /**
+   * Most rows (first dimension) one request may carry; 0 = no limit. It is the config's max_batch_size when the
+   * version batches with one set explicitly; under the default batch size, larger requests run alone instead.
+   */
+  readonly maxBatchSize: number;
 }
 
 export class ModelVersion {
@@ -34,6 +41,8 @@ export class ModelVersion {
     readonly version: number,
     readonly modelPath: string,
     readonly config: ModelConfig,
+    /** Called after every state change (health checks and watchers listen through the registry). */
+    private readonly onStateChange: () => void = () => {},
   ) {}
 
   get state(): VersionState {
@@ -64,14 +73,18 @@ export class ModelVersion {
   }
 
   markUnavailable(reason: string): void {
-    this.currentState = 'UNAVAILABLE';
+    this.setState('UNAVAILABLE', reason);
+  }
+
+  private setState(state: VersionState, reason = ''): void {
+    this.currentState = state;
     this.currentReason = reason;
+    this.onStateChange();
   }
 
   async load(): Promise<void> {
     const started = process.hrtime.bigint();
-    this.currentState = 'LOADING';
-    this.currentReason = '';
+    this.setState('LOADING');
     const c = this.config;
     try {
       const pool = await SessionPool.open(
@@ -86,8 +99,10 @@ export class ModelVersion {
         `${this.model}/${this.version}`,
       );
       let signature: ModelSignature;
+      let batching: BatchingPlan;
       try {
         signature = signatureOf(pool.description);
+        batching = planBatching(this.model, signature, c);
       } catch (err) {
         await pool.close();
         throw err;
@@ -97,10 +112,13 @@ export class ModelVersion {
         model: this.model,
         version: this.version,
         signature,
-        scheduler: new UnbatchedScheduler(pool, c.maxQueueSize),
+        scheduler: batching.enabled
+          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize })
+          : new UnbatchedScheduler(pool, c.maxQueueSize),
         config: c,
+        maxBatchSize: batching.maxRequestRows,
       };
-      this.currentState = 'READY';
+      this.setState('READY');
       for (const warning of pool.description.warnings) log.warn(warning, { model: this.model, version: this.version });
       log.info('model version ready', {
         model: this.model,
@@ -108,6 +126,7 @@ export class ModelVersion {
         provider: pool.description.executionProvider,
         instances: c.instances,
         intra_op_threads: c.intraOpThreads,
+        max_batch_size: batching.maxBatchSize,
         load_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       });
     } catch (err) {
@@ -123,7 +142,7 @@ export class ModelVersion {
       this.markUnavailable(this.currentReason || reason);
       return;
     }
-    this.currentState = 'UNLOADING';
+    this.setState('UNLOADING');
     await this.serving.scheduler.stop();
     await this.pool.close();
     this.pool = null;

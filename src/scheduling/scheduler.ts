@@ -12,6 +12,8 @@ export interface InferenceJob {
   readonly transferList: ArrayBuffer[];
   /** Aborting removes a queued job (rejecting with the signal's reason); a running job is left to finish. */
   readonly signal?: AbortSignal;
+  /** Called when the job leaves the queue for a worker: ends its queue time, starts its compute time. */
+  readonly onStart?: () => void;
 }
 
 export interface Scheduler {

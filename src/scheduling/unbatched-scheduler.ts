@@ -70,6 +70,7 @@ export class UnbatchedScheduler implements Scheduler {
       const next = this.queue.shift()!;
       next.job.signal?.removeEventListener('abort', next.onAbort);
       this.inPool++;
+      next.job.onStart?.();
       this.pool
         .run({ kind: 'run', inputs: next.job.inputs, outputNames: next.job.outputNames }, next.job.transferList)
         .then(next.resolve, next.reject)

@@ -46,7 +46,7 @@ export function validateRequest(
       );
     }
     if (seen.has(tensor.name)) {
-      throw new AmaasError('AMAAS_ERR_INPUT_DUPLICATE', `input '${tensor.name}' is given more than once`);
+      throw new AmaasError('AMAAS_ERR_INPUT_DUPLICATE', `input '${tensor.name}' of model '${model}' is given more than once`);
     }
     seen.add(tensor.name);
     if (spec.datatype !== tensor.datatype) {
@@ -55,7 +55,7 @@ export function validateRequest(
         `input '${spec.name}' of model '${model}' is ${spec.datatype.name}, got ${tensor.datatype.name}`,
       );
     }
-    checkShape(model, spec, tensor, target.config.maxBatchSize);
+    checkShape(model, spec, tensor, target.maxBatchSize);
   }
   const missing = signature.inputs.filter((s) => !seen.has(s.name)).map((s) => s.name);
   if (missing.length > 0) {
@@ -70,7 +70,9 @@ export function validateRequest(
         `model '${model}' has no output '${name}' (outputs: ${signature.outputNames.join(', ')})`,
       );
     }
-    if (requested.has(name)) throw new AmaasError('AMAAS_ERR_OUTPUT_UNKNOWN', `output '${name}' is requested more than once`);
+    if (requested.has(name)) {
+      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `output '${name}' of model '${model}' is requested more than once`);
+    }
     requested.add(name);
   }
   return requestedOutputs;

@@ -59,7 +59,7 @@ const cases: Case[] = [
     { model_name: 'scale', inputs: [rawFp32('x', [1, 4], [1, 2, 3, 4]), rawFp32('x', [1, 4], [1, 2, 3, 4])] },
     grpc.status.INVALID_ARGUMENT,
     'AMAAS_ERR_INPUT_DUPLICATE',
-    /'x' is given more than once/,
+    /input 'x' of model 'scale' is given more than once/,
   ],
   [
     'wrong datatype',

@@ -1,0 +1,250 @@
+/**
+ * Triton-style dynamic batching for one model version. Waiting requests are grouped by mergeKey (same
+ * non-batch dims, datatypes and requested outputs); BatchPolicy says when a group's batch closes; the batch's
+ * inputs are concatenated into one session run and its outputs split back per request (batch-assembly.ts).
+ * Like UnbatchedScheduler it keeps a bounded queue (RESOURCE_EXHAUSTED beyond it), drops aborted requests
+ * before they reach a worker, and keeps at most 2 x instances batches inside the pool.
+ */
+import { performance } from 'node:perf_hooks';
+import { AmaasError } from '../errors';
+import type { RunTask, TensorPayload } from '../pool/messages';
+import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
+import { BatchPolicy, BatchPolicyOptions, Clock } from './batch-policy';
+import type { InferenceJob, Scheduler } from './scheduler';
+
+/** The part of SessionPool the batcher uses; unit tests pass a fake. */
+export interface BatchRunner {
+  readonly instances: number;
+  run(task: RunTask, transferList: ArrayBuffer[]): Promise<Record<string, TensorPayload>>;
+}
+
+/** One pending wake-up; injected so tests fire it by hand. */
+export interface BatchTimer {
+  set(callback: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface DynamicBatcherOptions extends BatchPolicyOptions {
+  readonly maxQueueSize: number;
+  /** Batches inside the pool at once. Default: 2 x instances (one running and one ready per worker). */
+  readonly concurrency?: number;
+  readonly clock?: Clock;
+  readonly timer?: BatchTimer;
+}
+
+/** Counters for tests and diagnostics; they only grow. */
+export interface BatcherStats {
+  /** Session runs (one per batch). */
+  batches: number;
+  /** Requests those runs answered. */
+  requests: number;
+  /** Requests that ran merged with at least one other. */
+  mergedRequests: number;
+  /** Input bytes copied to assemble merged batches (requests that run alone are not copied). */
+  bytesCopied: number;
+}
+
+interface Waiting {
+  readonly job: InferenceJob;
+  readonly rows: number;
+  readonly queuedAt: number;
+  readonly group: Group;
+  readonly resolve: (outputs: Record<string, TensorPayload>) => void;
+  readonly reject: (err: unknown) => void;
+  readonly onAbort: () => void;
+}
+
+interface Group {
+  readonly key: string;
+  /** A request that cannot merge runs alone, without waiting for companions. */
+  readonly solo: boolean;
+  readonly waiting: Waiting[];
+}
+
+// Node's timers tick in whole milliseconds; setTimeout treats anything below 1 as 1.
+const NODE_TIMER: BatchTimer = {
+  set: (callback, delayMs) => setTimeout(callback, Math.ceil(delayMs)),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export class DynamicBatcher implements Scheduler {
+  readonly stats: BatcherStats = { batches: 0, requests: 0, mergedRequests: 0, bytesCopied: 0 };
+  private readonly groups = new Map<string, Group>();
+  private readonly policy: BatchPolicy;
+  private readonly clock: Clock;
+  private readonly timer: BatchTimer;
+  private readonly concurrency: number;
+  private waitingCount = 0;
+  private batchesInPool = 0;
+  private requestsInPool = 0;
+  private soloCount = 0;
+  private wakeUp: unknown = null;
+  private stopping = false;
+  private idle: (() => void) | null = null;
+
+  constructor(
+    private readonly pool: BatchRunner,
+    private readonly options: DynamicBatcherOptions,
+  ) {
+    this.clock = options.clock ?? (() => performance.now());
+    this.timer = options.timer ?? NODE_TIMER;
+    this.concurrency = options.concurrency ?? pool.instances * 2;
+    this.policy = new BatchPolicy(options, this.clock);
+  }
+
+  get queued(): number {
+    return this.waitingCount;
+  }
+
+  get running(): number {
+    return this.requestsInPool;
+  }
+
+  submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
+    if (this.stopping) {
+      return Promise.reject(new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', 'this model version is unloading'));
+    }
+    if (job.signal?.aborted) return Promise.reject(job.signal.reason);
+    if (this.waitingCount >= this.options.maxQueueSize) {
+      return Promise.reject(
+        new AmaasError(
+          'AMAAS_ERR_QUEUE_FULL',
+          `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const key = mergeKey(job.inputs, job.outputNames);
+      const group = this.groupFor(key);
+      const waiting: Waiting = {
+        job,
+        rows: rowsOf(job.inputs) ?? 0,
+        queuedAt: this.clock(),
+        group,
+        resolve,
+        reject,
+        onAbort: () => {
+          if (this.remove(waiting)) {
+            reject(job.signal!.reason);
+            this.pump();
+            this.checkIdle();
+          }
+        },
+      };
+      job.signal?.addEventListener('abort', waiting.onAbort, { once: true });
+      group.waiting.push(waiting);
+      this.waitingCount++;
+      this.pump();
+    });
+  }
+
+  private groupFor(key: string | null): Group {
+    const existing = key === null ? undefined : this.groups.get(key);
+    if (existing) return existing;
+    const group: Group = { key: key ?? `solo#${this.soloCount++}`, solo: key === null, waiting: [] };
+    this.groups.set(group.key, group);
+    return group;
+  }
+
+  /** Takes a queued request out (it was aborted); false when it already left the queue. */
+  private remove(w: Waiting): boolean {
+    const i = w.group.waiting.indexOf(w);
+    if (i < 0) return false;
+    w.group.waiting.splice(i, 1);
+    if (w.group.waiting.length === 0) this.groups.delete(w.group.key);
+    this.waitingCount--;
+    return true;
+  }
+
+  /**
+   * Starts every batch the policy closes while the pool has room, oldest group first (so no group starves),
+   * then sets one wake-up for the earliest delay still running. With the pool full no wake-up is needed:
+   * a finishing batch pumps again, and by then more requests may have joined.
+   */
+  private pump(): void {
+    if (this.wakeUp !== null) {
+      this.timer.clear(this.wakeUp);
+      this.wakeUp = null;
+    }
+    while (this.batchesInPool < this.concurrency && this.waitingCount > 0) {
+      let next: { group: Group; take: number } | null = null;
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const group of this.groups.values()) {
+        const head = group.waiting[0];
+        const decision = this.policy.decide(
+          group.waiting.map((w) => w.rows),
+          head.queuedAt,
+          this.stopping || group.solo,
+        );
+        if (!decision.close) earliest = Math.min(earliest, decision.readyAt);
+        else if (!next || head.queuedAt < next.group.waiting[0].queuedAt) next = { group, take: decision.take };
+      }
+      if (!next) {
+        if (Number.isFinite(earliest)) {
+          this.wakeUp = this.timer.set(() => {
+            this.wakeUp = null;
+            this.pump();
+          }, Math.max(0, earliest - this.clock()));
+        }
+        return;
+      }
+      this.launch(next.group, next.take);
+    }
+  }
+
+  private launch(group: Group, take: number): void {
+    const members = group.waiting.splice(0, take);
+    if (group.waiting.length === 0) this.groups.delete(group.key);
+    this.waitingCount -= members.length;
+    for (const m of members) m.job.signal?.removeEventListener('abort', m.onAbort);
+    // Queue time ends here for every member (ModelStatistics).
+    for (const m of members) m.job.onStart?.();
+    this.batchesInPool++;
+    this.requestsInPool += members.length;
+    this.stats.batches++;
+    this.stats.requests += members.length;
+    if (members.length > 1) this.stats.mergedRequests += members.length;
+    this.runBatch(members)
+      .then(
+        (results) => members.forEach((m, i) => m.resolve(results[i])),
+        // One failure of the merged run is every member's failure.
+        (err) => members.forEach((m) => m.reject(err)),
+      )
+      .finally(() => {
+        this.batchesInPool--;
+        this.requestsInPool -= members.length;
+        this.pump();
+        this.checkIdle();
+      });
+  }
+
+  private async runBatch(members: readonly Waiting[]): Promise<Record<string, TensorPayload>[]> {
+    const outputNames = members[0].job.outputNames;
+    if (members.length === 1) {
+      // Alone: the request's own buffers go to the worker untouched, and its outputs come back whole.
+      const { inputs, transferList } = members[0].job;
+      return [await this.pool.run({ kind: 'run', inputs, outputNames }, transferList)];
+    }
+    const batch = concatInputs(members.map((m) => m.job.inputs));
+    this.stats.bytesCopied += batch.bytesCopied;
+    const outputs = await this.pool.run({ kind: 'run', inputs: batch.inputs, outputNames }, batch.transferList);
+    return splitOutputs(
+      outputs,
+      members.map((m) => m.rows),
+    );
+  }
+
+  private checkIdle(): void {
+    if (this.idle && this.requestsInPool === 0 && this.waitingCount === 0) this.idle();
+  }
+
+  /** Refuses new requests, runs every queued one without waiting out delays, and resolves when all are answered. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    this.pump();
+    if (this.requestsInPool === 0 && this.waitingCount === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle = resolve;
+    });
+  }
+}
