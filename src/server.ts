@@ -9,7 +9,12 @@ import { listModelsHandler } from './api/amaas-v1/list-models';
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
-import { amaasV1Service } from './api/protos';
+import { healthServiceHandlers } from './api/health';
+import { HealthStatus } from './api/health/health-status';
+import { HttpBinding, startHttpBinding } from './api/http/http-server';
+import { inferenceServiceHandlers } from './api/kserve';
+import { amaasV1Service, healthService, inferenceService } from './api/protos';
+import { addReflection } from './api/reflection';
 import type { ServerConfig } from './config/schema';
 import { createLogger } from './logging';
 import { ModelRegistry } from './repository/model-registry';
@@ -21,6 +26,8 @@ export interface AmaasServer {
   /** host:port actually bound (the port is real even when the config asked for 0). */
   readonly address: string;
   readonly port: number;
+  /** Port of the HTTP/REST binding; null when http_port is not set. */
+  readonly httpPort: number | null;
   readonly registry: ModelRegistry;
   /**
    * Stops accepting calls, lets in-flight ones finish (cancelling what remains after drain_timeout_ms),
@@ -46,6 +53,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     ListModels: listModelsHandler(ctx),
     GetModelMetadata: getModelMetadataHandler(ctx),
   });
+  // The Open Inference Protocol, grpc.health.v1 and reflection share the port and the data plane with amaas.v1.
+  grpcServer.addService(inferenceService().service, inferenceServiceHandlers(ctx));
+  grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
+  addReflection(grpcServer);
 
   const port = await new Promise<number>((resolve, reject) => {
     grpcServer.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
@@ -54,6 +65,17 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = `${host}:${port}`;
+  let http: HttpBinding | null = null;
+  if (config.httpPort !== null) {
+    try {
+      http = await startHttpBinding(ctx, config.host, config.httpPort);
+    } catch (err) {
+      grpcServer.forceShutdown();
+      await registry.unloadAll();
+      throw err;
+    }
+    log.info('http binding serving', { address: `${host}:${http.port}` });
+  }
   log.info('serving', {
     address,
     models: registry.list().length,
@@ -65,13 +87,15 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     stopping ??= (async () => {
       log.info('draining', { timeout_ms: config.drainTimeoutMs });
       drain.begin();
+      const httpClosed = http?.close() ?? Promise.resolve();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           log.warn('drain timeout passed; cancelling the calls still running');
           grpcServer.forceShutdown();
+          http?.forceClose();
           resolve();
         }, config.drainTimeoutMs);
-        grpcServer.tryShutdown(() => {
+        Promise.all([new Promise<void>((done) => grpcServer.tryShutdown(() => done())), httpClosed]).then(() => {
           clearTimeout(timer);
           resolve();
         });
@@ -82,5 +106,5 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     return stopping;
   };
 
-  return { address, port, registry, shutdown };
+  return { address, port, httpPort: http?.port ?? null, registry, shutdown };
 }

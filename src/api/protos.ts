@@ -18,12 +18,22 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 };
 
 const cache = new Map<string, grpc.GrpcObject>();
+const definitions = new Map<string, protoLoader.PackageDefinition>();
+
+/** The proto-loader definition of a contract (server reflection describes services from these). */
+export function loadDefinition(relativePath: string): protoLoader.PackageDefinition {
+  let definition = definitions.get(relativePath);
+  if (!definition) {
+    definition = protoLoader.loadSync(path.join(PROTO_ROOT, relativePath), PROTO_LOADER_OPTIONS);
+    definitions.set(relativePath, definition);
+  }
+  return definition;
+}
 
 export function loadProto(relativePath: string): grpc.GrpcObject {
   let pkg = cache.get(relativePath);
   if (!pkg) {
-    const definition = protoLoader.loadSync(path.join(PROTO_ROOT, relativePath), PROTO_LOADER_OPTIONS);
-    pkg = grpc.loadPackageDefinition(definition);
+    pkg = grpc.loadPackageDefinition(loadDefinition(relativePath));
     cache.set(relativePath, pkg);
   }
   return pkg;
@@ -35,4 +45,25 @@ export const AMAAS_V1_PROTO = 'amaas/v1/inference.proto';
 export function amaasV1Service(): grpc.ServiceClientConstructor {
   const pkg = loadProto(AMAAS_V1_PROTO) as unknown as { amaas: { v1: { InferenceService: grpc.ServiceClientConstructor } } };
   return pkg.amaas.v1.InferenceService;
+}
+
+/** The Open Inference Protocol (KServe V2 + Triton extensions): package `inference`. */
+export const INFERENCE_PROTO = 'inference/grpc_service.proto';
+
+/** grpc.health.v1, the standard health checking protocol. */
+export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
+
+/** Every contract the server serves, for reflection. */
+export const SERVED_PROTOS = [AMAAS_V1_PROTO, INFERENCE_PROTO, HEALTH_PROTO] as const;
+
+/** inference.GRPCInferenceService. */
+export function inferenceService(): grpc.ServiceClientConstructor {
+  const pkg = loadProto(INFERENCE_PROTO) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+  return pkg.inference.GRPCInferenceService;
+}
+
+/** grpc.health.v1.Health. */
+export function healthService(): grpc.ServiceClientConstructor {
+  const pkg = loadProto(HEALTH_PROTO) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+  return pkg.grpc.health.v1.Health;
 }

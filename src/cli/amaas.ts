@@ -20,16 +20,20 @@ function integer(value: string): number {
   return n;
 }
 
-async function serve(options: { modelRepository?: string; port?: number; host?: string; config?: string }): Promise<void> {
+async function serve(options: { modelRepository?: string; port?: number; httpPort?: number; host?: string; config?: string }): Promise<void> {
   const config = loadServerConfig({
     file: options.config,
     env: process.env,
-    flags: { model_repository: options.modelRepository, port: options.port, host: options.host },
+    flags: { model_repository: options.modelRepository, port: options.port, http_port: options.httpPort, host: options.host },
   });
   setLogLevel(config.logLevel);
   const server = await startServer(config);
   // One machine-readable line on stdout: scripts and tests wait for it to learn the bound port.
   process.stdout.write(`amaas serving on ${server.address}\n`);
+  if (server.httpPort !== null) {
+    const host = server.address.slice(0, server.address.lastIndexOf(':'));
+    process.stdout.write(`amaas http on ${host}:${server.httpPort}\n`);
+  }
   let signals = 0;
   const stop = (signal: string) => {
     signals++;
@@ -127,6 +131,7 @@ program
   .description('serve the models of a model repository over gRPC')
   .option('--model-repository <dir>', 'model repository: <dir>/<model>/<version>/model.onnx')
   .option('--port <n>', 'gRPC port (0 = any free port)', integer)
+  .option('--http-port <n>', 'also serve the Open Inference Protocol over HTTP/REST on this port (0 = any free port)', integer)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'server config file (YAML or JSON)')
   .action((o) => serve(o).catch(fail));

@@ -2,11 +2,13 @@
  * Every model the server knows, by name, with its versions. Answers "which version serves this request"
  * and describes models for the metadata RPCs. The default version is the highest READY one.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
-import { ScannedModel, scanRepository } from './scanner';
+import { ScannedModel, scanModel, scanRepository } from './scanner';
 import { resolveModelConfig } from '../config/schema';
 
 const log = createLogger('repository');
@@ -29,19 +31,38 @@ export class ModelEntry {
   }
 }
 
+/** Told the model's name whenever one of its versions changes state, or the model is (re)loaded. */
+export type ModelChangeListener = (model: string) => void;
+
 export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
+  private readonly listeners = new Set<ModelChangeListener>();
+  /** Load/unload requests per model, run one after another so they never interleave. */
+  private readonly operations = new Map<string, Promise<void>>();
+  private root: string | null = null;
+
+  /** Subscribes to model state changes; returns the function that unsubscribes. */
+  onChange(listener: ModelChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(model: string): void {
+    for (const l of [...this.listeners]) l(model);
+  }
 
   /** Scans the repository and loads every version found; a broken one is marked UNAVAILABLE, the rest serve. */
   async loadRepository(root: string): Promise<void> {
+    this.root = root;
     const scanned = scanRepository(root);
     if (scanned.length === 0) log.warn('model repository holds no models', { repository: root });
-    await Promise.all(scanned.map((m) => this.loadModel(m)));
+    await Promise.all(scanned.map((m) => this.loadScanned(m)));
   }
 
-  private async loadModel(scanned: ScannedModel): Promise<void> {
+  private async loadScanned(scanned: ScannedModel): Promise<void> {
     const entry = new ModelEntry(scanned.name);
     this.models.set(scanned.name, entry);
+    this.changed(scanned.name);
     let configError: string | null = null;
     let config;
     try {
@@ -53,7 +74,7 @@ export class ModelRegistry {
     if (scanned.versions.length === 0) log.warn('model has no version folders', { model: scanned.name, dir: scanned.dir });
     const loads: Promise<void>[] = [];
     for (const s of scanned.versions) {
-      const v = new ModelVersion(scanned.name, s.version, s.modelPath, config);
+      const v = new ModelVersion(scanned.name, s.version, s.modelPath, config, () => this.changed(scanned.name));
       entry.versions.set(s.version, v);
       const problem = configError ?? s.problem;
       if (problem) {
@@ -107,6 +128,42 @@ export class ModelRegistry {
     const ready = v.ready;
     if (!ready) throw unavailableError(name, v);
     return ready;
+  }
+
+  /**
+   * (Re)loads one model from the repository folder: its current versions are unloaded (finishing their work),
+   * then it is scanned and loaded again. NOT_FOUND when the repository has no such model folder.
+   */
+  loadModel(name: string): Promise<void> {
+    return this.serialize(name, async () => {
+      if (!this.root) throw new AmaasError('AMAAS_ERR_INTERNAL', 'the repository has not been loaded yet');
+      const dir = path.join(this.root, name);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+        throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model '${name}' is not in the repository ${this.root}`);
+      }
+      const old = this.models.get(name);
+      if (old) await Promise.all([...old.versions.values()].map((v) => v.unload('reloading')));
+      await this.loadScanned(scanModel(name, dir));
+    });
+  }
+
+  /** Unloads every version of one model; it stays listed, UNAVAILABLE, until loaded again. */
+  unloadModel(name: string): Promise<void> {
+    return this.serialize(name, async () => {
+      const entry = this.entry(name);
+      await Promise.all([...entry.versions.values()].map((v) => v.unload('unloaded by request')));
+    });
+  }
+
+  private serialize(name: string, operation: () => Promise<void>): Promise<void> {
+    const previous = this.operations.get(name) ?? Promise.resolve();
+    const next = previous.then(operation, operation);
+    const settled = next.catch(() => undefined);
+    this.operations.set(name, settled);
+    void settled.then(() => {
+      if (this.operations.get(name) === settled) this.operations.delete(name);
+    });
+    return next;
   }
 
   /** Unloads every version: each finishes its queued and running work first. */

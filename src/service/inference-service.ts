@@ -7,6 +7,8 @@ import type { Tensor } from '../codec/tensor-codec';
 import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
+import type { ServingVersion } from '../repository/model-version';
+import { ModelStatistics } from './model-statistics';
 import { validateRequest } from './request-validation';
 
 export interface InferenceRequest {
@@ -27,10 +29,41 @@ export interface InferenceResult {
 }
 
 export class InferenceService {
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    /** Per-version counts and durations (ModelStatistics); every request that reaches a version is recorded. */
+    readonly statistics = new ModelStatistics(),
+  ) {}
 
   async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {
     const target = this.registry.resolve(request.modelName, request.modelVersion);
+    const received = process.hrtime.bigint();
+    let started: bigint | undefined;
+    try {
+      const result = await this.run(target, request, signal, () => (started = process.hrtime.bigint()));
+      this.record(target, request, received, started, true);
+      return result;
+    } catch (err) {
+      this.record(target, request, received, started, false);
+      throw err;
+    }
+  }
+
+  private record(target: ServingVersion, request: InferenceRequest, received: bigint, started: bigint | undefined, ok: boolean): void {
+    const done = process.hrtime.bigint();
+    // Rows of a batch count as inferences when the model's first dimension is its (dynamic) batch dimension.
+    const first = request.inputs[0];
+    const batched = first && target.signature.inputsByName.get(first.name)?.shape[0] === -1;
+    this.statistics.record(target.model, target.version, {
+      ok,
+      batchSize: batched ? first.shape[0] ?? 1 : 1,
+      totalNs: done - received,
+      queueNs: started === undefined ? undefined : started - received,
+      computeNs: started === undefined ? undefined : done - started,
+    });
+  }
+
+  private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, onStart: () => void): Promise<InferenceResult> {
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
     const inputs: Record<string, TensorPayload> = {};
     const transfer = new Set<ArrayBuffer>();
@@ -38,7 +71,7 @@ export class InferenceService {
       inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
       if (!Array.isArray(t.data)) transfer.add(t.data.buffer as ArrayBuffer);
     }
-    const outputs = await target.scheduler.submit({ inputs, outputNames, transferList: [...transfer], signal });
+    const outputs = await target.scheduler.submit({ inputs, outputNames, transferList: [...transfer], signal, onStart });
     return {
       modelName: target.model,
       modelVersion: target.version,

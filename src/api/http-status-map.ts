@@ -1,0 +1,51 @@
+/**
+ * The one table from catalogue codes to HTTP status codes, for the Open Inference Protocol's REST binding;
+ * the twin of status-map.ts (same codes, same meaning). HTTP handlers never choose a status themselves.
+ */
+import { ErrorCode, toAmaasError } from '../errors';
+import { createLogger } from '../logging';
+
+const log = createLogger('api');
+
+export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  AMAAS_ERR_MODEL_NOT_FOUND: 404,
+  AMAAS_ERR_VERSION_NOT_FOUND: 404,
+  AMAAS_ERR_INVALID_REQUEST: 400,
+  AMAAS_ERR_INPUT_MISSING: 400,
+  AMAAS_ERR_INPUT_UNKNOWN: 400,
+  AMAAS_ERR_INPUT_DUPLICATE: 400,
+  AMAAS_ERR_DATATYPE_MISMATCH: 400,
+  AMAAS_ERR_SHAPE_MISMATCH: 400,
+  AMAAS_ERR_CONTENT_SIZE_MISMATCH: 400,
+  AMAAS_ERR_OUTPUT_UNKNOWN: 400,
+  AMAAS_ERR_MESSAGE_TOO_LARGE: 413,
+  AMAAS_ERR_QUEUE_FULL: 429,
+  AMAAS_ERR_MODEL_UNAVAILABLE: 503,
+  AMAAS_ERR_SHUTTING_DOWN: 503,
+  AMAAS_ERR_WORKER_EXITED: 503,
+  AMAAS_ERR_DEADLINE_EXCEEDED: 504,
+  // nginx's "client closed request": nobody reads it, but logs and proxies recognise it.
+  AMAAS_ERR_CANCELLED: 499,
+  AMAAS_ERR_RUNTIME_FAILURE: 500,
+  AMAAS_ERR_MODEL_LOAD_FAILED: 503,
+  AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: 503,
+  AMAAS_ERR_CONFIG_INVALID: 400,
+  AMAAS_ERR_INTERNAL: 500,
+};
+
+/** The protocol's health answers: 200 means true, a 4xx means false (the body says which). */
+export const HEALTH_TRUE_HTTP_STATUS = 200;
+export const HEALTH_FALSE_HTTP_STATUS = 400;
+
+export interface HttpErrorAnswer {
+  readonly status: number;
+  readonly errorCode: ErrorCode;
+  /** The protocol's error body. */
+  readonly body: { error: string };
+}
+
+export function httpErrorOf(err: unknown): HttpErrorAnswer {
+  const e = toAmaasError(err);
+  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
+  return { status: HTTP_STATUS_BY_CODE[e.code] ?? 500, errorCode: e.code, body: { error: e.message } };
+}

@@ -1,0 +1,102 @@
+/**
+ * The Open Inference Protocol's HTTP/REST binding on its own port, with node:http: reads a bounded JSON body,
+ * routes it (routes.ts), and writes JSON, errors as {"error": "..."} with the status from http-status-map.ts.
+ * A request whose client goes away is cancelled like a cancelled gRPC call.
+ */
+import http from 'node:http';
+import { AmaasError } from '../../errors';
+import { createLogger } from '../../logging';
+import type { ApiContext } from '../context';
+import { httpErrorOf } from '../http-status-map';
+import { HttpAnswer, route } from './routes';
+
+const log = createLogger('http');
+
+export interface HttpBinding {
+  readonly port: number;
+  /** Stops accepting connections and resolves once the requests in progress have been answered. */
+  close(): Promise<void>;
+  /** Drops every connection, answered or not (after the drain timeout). */
+  forceClose(): void;
+}
+
+function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        reject(new AmaasError('AMAAS_ERR_MESSAGE_TOO_LARGE', `the request body is larger than max_message_bytes (${maxBytes})`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (err) {
+        reject(new AmaasError('AMAAS_ERR_INVALID_REQUEST', `the request body is not valid JSON: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
+function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boolean): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify(answer.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  res.writeHead(answer.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(closeConnection ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+export function startHttpBinding(ctx: ApiContext, host: string, port: number): Promise<HttpBinding> {
+  const server = http.createServer((req, res) => {
+    const controller = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new AmaasError('AMAAS_ERR_CANCELLED', 'the client closed the connection'));
+    });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      segments = [];
+    }
+    route(ctx, {
+      method: req.method ?? 'GET',
+      segments,
+      json: () => readJson(req, ctx.config.maxMessageBytes),
+      signal: controller.signal,
+    })
+      .catch((err): HttpAnswer => {
+        const e = httpErrorOf(err);
+        log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode });
+        return { status: e.status, body: e.body };
+      })
+      .then((answer) => send(res, answer, ctx.drain.draining));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : port;
+      resolve({
+        port: bound,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            // Keep-alive connections with no request in progress would hold close() open.
+            server.closeIdleConnections();
+          }),
+        forceClose: () => server.closeAllConnections(),
+      });
+    });
+  });
+}

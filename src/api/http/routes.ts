@@ -1,0 +1,67 @@
+/**
+ * The REST binding's endpoints: each turns a parsed request into a JSON answer by calling the same registry
+ * and service the gRPC handlers use. Failures are thrown AmaasErrors; http-server.ts maps them to statuses.
+ */
+import { AmaasError } from '../../errors';
+import { HEALTH_FALSE_HTTP_STATUS, HEALTH_TRUE_HTTP_STATUS } from '../http-status-map';
+import type { ApiContext } from '../context';
+import { parseVersionString } from '../kserve/infer-wire';
+import { modelMetadata, modelReady, serverMetadata } from '../kserve/metadata-wire';
+import { decodeInferJson, encodeInferJson } from './infer-json';
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly segments: readonly string[];
+  /** Reads and parses the JSON body (only endpoints that take one call it). */
+  readonly json: () => Promise<unknown>;
+  readonly signal: AbortSignal;
+}
+
+const ok = (body: unknown): HttpAnswer => ({ status: 200, body });
+const health = (key: 'live' | 'ready', value: boolean): HttpAnswer => ({
+  status: value ? HEALTH_TRUE_HTTP_STATUS : HEALTH_FALSE_HTTP_STATUS,
+  body: { [key]: value },
+});
+
+const ROUTES_HELP =
+  'GET /v2, /v2/health/live, /v2/health/ready, /v2/models/{model}[/versions/{version}][/ready]; POST /v2/models/{model}[/versions/{version}]/infer';
+
+function notRouted(req: HttpRequest): AmaasError {
+  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `no endpoint ${req.method} /${req.segments.join('/')} (endpoints: ${ROUTES_HELP})`);
+}
+
+export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnswer> {
+  const s = req.segments;
+  if (s[0] !== 'v2') throw notRouted(req);
+  const get = req.method === 'GET' || req.method === 'HEAD';
+  if (s.length === 1 && get) return ok(serverMetadata());
+  if (s.length === 3 && s[1] === 'health' && get) {
+    if (s[2] === 'live') return health('live', true);
+    if (s[2] === 'ready') return health('ready', !ctx.drain.draining);
+  }
+  if (s[1] !== 'models' || s.length < 3) throw notRouted(req);
+  // /v2/models/{m}[/versions/{v}][/{action}]
+  const model = s[2];
+  let rest = s.slice(3);
+  let version = 0;
+  if (rest[0] === 'versions' && rest.length >= 2) {
+    version = parseVersionString(rest[1]);
+    rest = rest.slice(2);
+  }
+  if (rest.length === 0 && get) return ok(modelMetadata(ctx.registry, model, version));
+  if (rest.length === 1 && rest[0] === 'ready' && get) {
+    return health('ready', modelReady(ctx.registry, model, version) && !ctx.drain.draining);
+  }
+  if (rest.length === 1 && rest[0] === 'infer' && req.method === 'POST') {
+    if (ctx.drain.draining) throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
+    const request = decodeInferJson(model, version, await req.json());
+    const result = await ctx.service.infer(request, req.signal);
+    return ok(encodeInferJson(result));
+  }
+  throw notRouted(req);
+}

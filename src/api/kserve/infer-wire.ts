@@ -1,0 +1,100 @@
+/**
+ * ModelInferRequest/ModelInferResponse <-> the service's InferenceRequest/InferenceResult, through the shared
+ * codec. Inputs come typed (`contents`) or raw (`raw_input_contents`, never both); a raw request, or an FP16
+ * output (which has no typed field), is answered with raw_output_contents.
+ */
+import { dataTypeByName } from '../../codec/dtypes';
+import { Tensor, decodeRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
+import { AmaasError } from '../../errors';
+import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
+import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
+
+export interface DecodedInfer {
+  readonly request: InferenceRequest;
+  readonly raw: boolean;
+}
+
+/** A protocol version string: "" (the default version) or a positive integer. */
+export function parseVersionString(version: string | undefined): number {
+  if (!version) return 0;
+  const v = Number(version);
+  if (!/^[0-9]+$/.test(version) || !Number.isSafeInteger(v)) {
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model version '${version}' is not a version number`);
+  }
+  return v;
+}
+
+function hasContents(t: WireInferInputTensor): boolean {
+  return !!t.contents && Object.values(t.contents).some((v) => v !== undefined && v !== null && v.length > 0);
+}
+
+function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array | undefined): Tensor {
+  const name = wire.name;
+  if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input ${index} has no name`);
+  const datatype = dataTypeByName(wire.datatype);
+  if (!datatype) {
+    throw new AmaasError(
+      'AMAAS_ERR_INVALID_REQUEST',
+      `input '${name}': datatype '${wire.datatype}' is not supported (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES)`,
+    );
+  }
+  const shape = parseShape(name, wire.shape ?? []);
+  const data = raw ? decodeRaw(name, datatype, shape, raw) : decodeTyped(name, datatype, shape, wire.contents ?? {});
+  return { name, datatype, shape, data };
+}
+
+export function decodeInferRequest(wire: WireModelInferRequest): DecodedInfer {
+  if (!wire.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
+  const inputs = wire.inputs ?? [];
+  const rawContents = wire.raw_input_contents ?? [];
+  const raw = rawContents.length > 0;
+  if (raw) {
+    if (rawContents.length !== inputs.length) {
+      throw new AmaasError(
+        'AMAAS_ERR_INVALID_REQUEST',
+        `raw_input_contents has ${rawContents.length} entries but there are ${inputs.length} inputs; give one per input, in order`,
+      );
+    }
+    const typed = inputs.find(hasContents);
+    if (typed) {
+      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input '${typed.name}' sets contents, but the request uses raw_input_contents`);
+    }
+  }
+  return {
+    raw,
+    request: {
+      modelName: wire.model_name,
+      modelVersion: parseVersionString(wire.model_version),
+      id: wire.id ?? '',
+      inputs: inputs.map((t, i) => decodeInput(t, i, raw ? rawContents[i] : undefined)),
+      outputNames: (wire.outputs ?? []).map((o) => o.name),
+    },
+  };
+}
+
+/** Refuses (RESOURCE_EXHAUSTED) outputs larger than the server may send, before encoding them. */
+export function encodeInferResponse(result: InferenceResult, raw: boolean, maxBytes: number): WireModelInferResponse {
+  const useRaw = raw || result.outputs.some((t) => t.datatype.name === 'FP16');
+  const rawOutputs = useRaw ? result.outputs.map(encodeRaw) : [];
+  const bytes = useRaw
+    ? rawOutputs.reduce((n, b) => n + b.byteLength, 0)
+    : result.outputs.reduce((n, t) => n + (Array.isArray(t.data) ? t.data.reduce((m, s) => m + s.length, 0) : t.data.byteLength), 0);
+  if (bytes > maxBytes) {
+    throw new AmaasError(
+      'AMAAS_ERR_MESSAGE_TOO_LARGE',
+      `the outputs hold ${bytes} bytes, more than the server's max_message_bytes (${maxBytes}); request fewer rows or outputs`,
+    );
+  }
+  return {
+    model_name: result.modelName,
+    model_version: String(result.modelVersion),
+    id: result.id,
+    outputs: result.outputs.map((t) => ({
+      name: t.name,
+      datatype: t.datatype.name,
+      shape: [...t.shape],
+      ...(useRaw ? {} : { contents: encodeTyped(t) }),
+    })),
+    raw_output_contents: rawOutputs,
+  };
+}

@@ -1,0 +1,10 @@
+/** ModelMetadata: a ready model version's tensors (the default version when none is named). */
+import type { ApiContext } from '../context';
+import type { WireModelMetadataResponse, WireNameVersion } from './messages';
+import { modelMetadata } from './metadata-wire';
+import { parseVersionString } from './infer-wire';
+import { unary } from '../unary';
+
+export function modelMetadataHandler(ctx: ApiContext) {
+  return unary<WireNameVersion, WireModelMetadataResponse>((r) => modelMetadata(ctx.registry, r.name, parseVersionString(r.version)));
+}

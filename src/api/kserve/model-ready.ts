@@ -1,0 +1,12 @@
+/** ModelReady: whether a model version (or the model's default version) is READY, and the server not draining. */
+import type { ApiContext } from '../context';
+import type { WireNameVersion } from './messages';
+import { modelReady } from './metadata-wire';
+import { parseVersionString } from './infer-wire';
+import { unary } from '../unary';
+
+export function modelReadyHandler(ctx: ApiContext) {
+  return unary<WireNameVersion, { ready: boolean }>((r) => ({
+    ready: modelReady(ctx.registry, r.name, parseVersionString(r.version)) && !ctx.drain.draining,
+  }));
+}

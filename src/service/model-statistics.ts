@@ -1,0 +1,88 @@
+/**
+ * Cumulative inference statistics per model version, as Triton's ModelStatistics reports them: successes and
+ * failures with their total durations, and the split of successful requests into queue and compute time.
+ * Counters only grow; durations are nanoseconds as bigint so they never lose precision.
+ */
+
+export interface DurationStat {
+  count: bigint;
+  ns: bigint;
+}
+
+export interface VersionStatistics {
+  readonly model: string;
+  readonly version: number;
+  /** Milliseconds since the epoch of the last request that reached the version; 0 before any. */
+  lastInferenceMs: number;
+  /** Successful inferences, counting every row of a batched request. */
+  inferenceCount: bigint;
+  /** Successful model executions (one per request: amaas does not merge requests). */
+  executionCount: bigint;
+  readonly success: DurationStat;
+  readonly fail: DurationStat;
+  readonly queue: DurationStat;
+  readonly computeInfer: DurationStat;
+}
+
+/** What one finished request contributes. Durations in nanoseconds; queue/compute only when it ran. */
+export interface RequestOutcome {
+  readonly ok: boolean;
+  readonly batchSize: number;
+  readonly totalNs: bigint;
+  readonly queueNs?: bigint;
+  readonly computeNs?: bigint;
+}
+
+const zero = (): DurationStat => ({ count: 0n, ns: 0n });
+
+function add(stat: DurationStat, ns: bigint): void {
+  stat.count += 1n;
+  stat.ns += ns;
+}
+
+export class ModelStatistics {
+  private readonly byVersion = new Map<string, VersionStatistics>();
+
+  record(model: string, version: number, outcome: RequestOutcome): void {
+    const s = this.entry(model, version);
+    s.lastInferenceMs = Date.now();
+    if (outcome.ok) {
+      add(s.success, outcome.totalNs);
+      s.inferenceCount += BigInt(outcome.batchSize);
+      s.executionCount += 1n;
+    } else {
+      add(s.fail, outcome.totalNs);
+    }
+    if (outcome.queueNs !== undefined) add(s.queue, outcome.queueNs);
+    if (outcome.computeNs !== undefined) add(s.computeInfer, outcome.computeNs);
+  }
+
+  /** The version's statistics; all zero when it has served nothing yet. */
+  get(model: string, version: number): VersionStatistics {
+    return this.byVersion.get(`${model}\u0000${version}`) ?? this.fresh(model, version);
+  }
+
+  private entry(model: string, version: number): VersionStatistics {
+    const key = `${model}\u0000${version}`;
+    let s = this.byVersion.get(key);
+    if (!s) {
+      s = this.fresh(model, version);
+      this.byVersion.set(key, s);
+    }
+    return s;
+  }
+
+  private fresh(model: string, version: number): VersionStatistics {
+    return {
+      model,
+      version,
+      lastInferenceMs: 0,
+      inferenceCount: 0n,
+      executionCount: 0n,
+      success: zero(),
+      fail: zero(),
+      queue: zero(),
+      computeInfer: zero(),
+    };
+  }
+}
