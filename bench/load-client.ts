@@ -1,0 +1,160 @@
+/**
+ * One load-generating client process: a closed loop of `concurrency` outstanding requests (unary calls, or
+ * items on one BatchPredict stream) against amaas or the echo server on 127.0.0.1, for at most `durationMs`
+ * and `maxRequests`. Prints one JSON line: completed, errors by code, latencies (ms).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import { AmaasClient, BatchItem } from '../src/client/amaas-client';
+import { echoService } from './echo-server';
+import { inputData } from './bench-models';
+
+export interface LoadSpec {
+  target: 'amaas' | 'echo';
+  address: string;
+  mode: 'unary' | 'stream';
+  model: string;
+  input: { name: string; dims: number[] };
+  concurrency: number;
+  durationMs: number;
+  maxRequests: number;
+  /** Per-call deadline; overload runs use it so queued calls expire instead of piling up. */
+  deadlineMs?: number;
+}
+
+export interface LoadResult {
+  completed: number;
+  errors: Record<string, number>;
+  latencies: number[];
+  elapsedMs: number;
+}
+
+function assertLoopback(address: string): void {
+  // Load is only ever sent to this machine.
+  if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(address)) throw new Error(`refusing to load non-loopback address ${address}`);
+}
+
+async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = new AmaasClient(spec.address);
+  const data = inputData(spec.input.dims);
+  let issued = 0;
+  const worker = async () => {
+    while (performance.now() < until && issued < spec.maxRequests) {
+      issued++;
+      const t0 = performance.now();
+      try {
+        await client.predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs });
+        result.latencies.push(performance.now() - t0);
+        result.completed++;
+      } catch (err) {
+        const code = grpc.status[(err as grpc.ServiceError).code] ?? 'UNKNOWN';
+        result.errors[code] = (result.errors[code] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  client.close();
+}
+
+async function runAmaasStream(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = new AmaasClient(spec.address, { channelOptions: {} });
+  const data = inputData(spec.input.dims);
+  const sentAt = new Map<string, number>();
+  let next = 0;
+  // The stream's own flow control bounds what is outstanding; the generator stops at the duration or count.
+  async function* items(): AsyncGenerator<BatchItem> {
+    while (performance.now() < until && next < spec.maxRequests) {
+      // Keep at most `concurrency` items outstanding, like the unary loop.
+      while (sentAt.size >= spec.concurrency) await new Promise((r) => setImmediate(r));
+      const id = String(next++);
+      sentAt.set(id, performance.now());
+      yield { id, model: spec.model, inputs: { [spec.input.name]: { data, dims: spec.input.dims } } };
+    }
+  }
+  for await (const r of client.batchPredict(items())) {
+    const t0 = sentAt.get(r.id)!;
+    sentAt.delete(r.id);
+    if (r.ok) {
+      result.latencies.push(performance.now() - t0);
+      result.completed++;
+    } else {
+      const code = grpc.status[r.code] ?? 'UNKNOWN';
+      result.errors[code] = (result.errors[code] ?? 0) + 1;
+    }
+  }
+  client.close();
+}
+
+async function runEcho(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const Service = echoService();
+  const client = new Service(spec.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as any;
+  const d = inputData(spec.input.dims);
+  const payload = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  let issued = 0;
+  if (spec.mode === 'unary') {
+    const worker = async () => {
+      while (performance.now() < until && issued < spec.maxRequests) {
+        issued++;
+        const t0 = performance.now();
+        await new Promise<void>((resolve) =>
+          client.Echo({ id: '', payload }, (err: grpc.ServiceError | null) => {
+            if (err) result.errors[grpc.status[err.code]] = (result.errors[grpc.status[err.code]] ?? 0) + 1;
+            else {
+              result.latencies.push(performance.now() - t0);
+              result.completed++;
+            }
+            resolve();
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  } else {
+    const call = client.EchoStream();
+    const sentAt = new Map<string, number>();
+    let done: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const send = () => {
+      while (sentAt.size < spec.concurrency && performance.now() < until && issued < spec.maxRequests) {
+        const id = String(issued++);
+        sentAt.set(id, performance.now());
+        call.write({ id, payload });
+      }
+      if (sentAt.size === 0) call.end();
+    };
+    call.on('data', (m: { id: string }) => {
+      result.latencies.push(performance.now() - sentAt.get(m.id)!);
+      sentAt.delete(m.id);
+      result.completed++;
+      send();
+    });
+    call.on('end', () => done());
+    call.on('error', () => done());
+    send();
+    await finished;
+  }
+  client.close();
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  assertLoopback(spec.address);
+  const result: LoadResult = { completed: 0, errors: {}, latencies: [], elapsedMs: 0 };
+  const start = performance.now();
+  const until = start + spec.durationMs;
+  if (spec.target === 'echo') await runEcho(spec, result, until);
+  else if (spec.mode === 'stream') await runAmaasStream(spec, result, until);
+  else await runAmaasUnary(spec, result, until);
+  result.elapsedMs = performance.now() - start;
+  return result;
+}
+
+if (require.main === module) {
+  const spec = JSON.parse(process.argv[2]) as LoadSpec;
+  runLoad(spec).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err) => {
+      process.stderr.write(`load client failed: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

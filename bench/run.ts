@@ -1,0 +1,222 @@
+/**
+ * npm run bench -- --model M --concurrency N[,N...] --duration S [--mode unary|stream] [--batching on|off]
+ *                  [--clients K] [--runs R] [--instances I] [--threads T] [--out FILE] [--no-ceilings]
+ *
+ * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
+ * measures the two ceilings it is compared with: raw onnxruntime-node on the same thread budget (best
+ * configuration and batch size) and a grpc-js echo server with the same payload and clients. Prints
+ * throughput, latency percentiles, errors, server CPU and RSS, and each ratio; writes JSON. Every loop is
+ * bounded by the duration and a request count, and only 127.0.0.1 is targeted.
+ */
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../src/paths';
+import type { BaselineResult } from './baseline-ort';
+import { BENCH_MODELS, BenchModel } from './bench-models';
+import type { LoadResult, LoadSpec } from './load-client';
+import { LatencySummary, cpuSeconds, median, sampleRss, summarize } from './stats';
+
+const execFileP = promisify(execFile);
+const DIST_BENCH = path.join(PACKAGE_ROOT, 'dist', 'bench');
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
+const MAX_REQUESTS_PER_CLIENT = 2_000_000;
+
+export interface Options {
+  model: string;
+  concurrency: number[];
+  durationS: number;
+  mode: 'unary' | 'stream';
+  batching: boolean;
+  clients: number;
+  runs: number;
+  instances?: number;
+  threads?: number;
+  ceilings: boolean;
+  out?: string;
+}
+
+export interface LoadPoint {
+  concurrency: number;
+  throughput: number;
+  latency: LatencySummary;
+  errors: Record<string, number>;
+  serverCpuCores?: number;
+  serverRssPeakMiB?: number;
+}
+
+export interface BenchRun {
+  amaas: LoadPoint[];
+  echo: LoadPoint[];
+  ort: BaselineResult | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const o: Options = {
+    model: get('--model') ?? 'mlp_large',
+    concurrency: (get('--concurrency') ?? '64').split(',').map(Number),
+    durationS: Number(get('--duration') ?? 10),
+    mode: (get('--mode') as Options['mode']) ?? 'unary',
+    batching: (get('--batching') ?? 'on') === 'on',
+    clients: Number(get('--clients') ?? 1),
+    runs: Number(get('--runs') ?? 1),
+    instances: get('--instances') ? Number(get('--instances')) : undefined,
+    threads: get('--threads') ? Number(get('--threads')) : undefined,
+    ceilings: !argv.includes('--no-ceilings'),
+    out: get('--out'),
+  };
+  if (!BENCH_MODELS[o.model]) throw new Error(`unknown --model ${o.model}; one of ${Object.keys(BENCH_MODELS).join(', ')}`);
+  if (!(o.durationS > 0 && o.durationS <= 600)) throw new Error('--duration must be in (0, 600] seconds');
+  if (o.concurrency.some((c) => !(c >= 1 && c <= 4096))) throw new Error('--concurrency must be between 1 and 4096');
+  return o;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = pattern.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`process exited (${code}) before printing ${pattern}`)));
+  });
+}
+
+async function prepareRepository(model: BenchModel, o: Options): Promise<string> {
+  const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-'));
+  await model.write(repo);
+  const config: Record<string, unknown> = { ...model.config };
+  if (!o.batching) config.max_batch_size = 0;
+  if (o.instances) config.instances = o.instances;
+  if (o.threads) config.intra_op_threads = o.threads;
+  fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(config));
+  return repo;
+}
+
+/** Runs K client processes at once against `address`, splitting the concurrency between them. */
+async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: number, clients: number, serverPid?: number): Promise<LoadPoint> {
+  const per = Array.from({ length: clients }, (_, i) => Math.floor(concurrency / clients) + (i < concurrency % clients ? 1 : 0)).filter((c) => c > 0);
+  const cpu0 = serverPid ? cpuSeconds(serverPid) : 0;
+  const rss = serverPid ? sampleRss(serverPid) : null;
+  const t0 = Date.now();
+  const results = await Promise.all(
+    per.map(async (c) => {
+      const { stdout } = await execFileP(process.execPath, [path.join(DIST_BENCH, 'load-client.js'), JSON.stringify({ ...spec, concurrency: c })], {
+        maxBuffer: 512 * 1024 * 1024,
+      });
+      return JSON.parse(stdout) as LoadResult;
+    }),
+  );
+  const wallS = (Date.now() - t0) / 1000;
+  const elapsedS = Math.max(...results.map((r) => r.elapsedMs)) / 1000;
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const point: LoadPoint = {
+    concurrency,
+    throughput: results.reduce((n, r) => n + r.completed, 0) / elapsedS,
+    latency: summarize(results.flatMap((r) => r.latencies)),
+    errors,
+  };
+  if (serverPid && rss) {
+    point.serverCpuCores = (cpuSeconds(serverPid) - cpu0) / wallS;
+    point.serverRssPeakMiB = rss.stop().peak;
+  }
+  return point;
+}
+
+async function runOnce(o: Options): Promise<BenchRun> {
+  const model = BENCH_MODELS[o.model];
+  const repo = await prepareRepository(model, o);
+  const run: BenchRun = { amaas: [], echo: [], ort: null };
+  const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: o.mode, maxRequests: MAX_REQUESTS_PER_CLIENT };
+
+  const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0'], {
+    env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const address = await waitForLine(server, /amaas serving on (\S+)/);
+    await drive({ ...base, target: 'amaas', address, durationMs: 1000 }, Math.min(8, Math.max(...o.concurrency)), 1); // warm-up
+    for (const c of o.concurrency) {
+      run.amaas.push(await drive({ ...base, target: 'amaas', address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+
+  if (o.ceilings) {
+    const echo = spawn(process.execPath, [path.join(DIST_BENCH, 'echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const address = await waitForLine(echo, /echo on (\S+)/);
+      for (const c of o.concurrency) run.echo.push(await drive({ ...base, target: 'echo', address, durationMs: Math.min(o.durationS, 5) * 1000 }, c, o.clients, echo.pid));
+    } finally {
+      echo.kill('SIGTERM');
+    }
+    const batches = model.name === 'ocr_det' ? [1, 2] : [1, 8, 32, 64];
+    const { stdout } = await execFileP(process.execPath, [
+      path.join(DIST_BENCH, 'baseline-ort.js'),
+      path.join(repo, model.name, '1', 'model.onnx'),
+      model.input.name,
+      JSON.stringify(model.input.dims),
+      JSON.stringify(batches),
+      String(Math.min(3000, (o.durationS * 1000) / 2)),
+    ]);
+    run.ort = JSON.parse(stdout) as BaselineResult;
+  }
+  fs.rmSync(repo, { recursive: true, force: true });
+  return run;
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+export function describeMachine(): string {
+  return `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const runs: BenchRun[] = [];
+  for (let i = 0; i < o.runs; i++) runs.push(await runOnce(o));
+
+  const lines: string[] = [];
+  lines.push(`model ${o.model}, mode ${o.mode}, batching ${o.batching ? 'on' : 'off'}, ${o.clients} client process(es), ${o.durationS} s per point, ${o.runs} run(s); medians shown`);
+  lines.push(`machine: ${describeMachine()}`);
+  for (let i = 0; i < o.concurrency.length; i++) {
+    const pts = runs.map((r) => r.amaas[i]);
+    const tput = median(pts.map((p) => p.throughput));
+    const p50 = median(pts.map((p) => p.latency.p50));
+    const p99 = median(pts.map((p) => p.latency.p99));
+    const errors = pts.reduce((n, p) => n + Object.values(p.errors).reduce((a, b) => a + b, 0), 0);
+    let line = `c=${o.concurrency[i]}: ${fmt(tput)} req/s, p50 ${fmt(p50, 2)} ms, p90 ${fmt(median(pts.map((p) => p.latency.p90)), 2)} ms, p99 ${fmt(p99, 2)} ms, max ${fmt(median(pts.map((p) => p.latency.max)), 2)} ms, errors ${errors}, server CPU ${fmt(median(pts.map((p) => p.serverCpuCores ?? 0)), 2)} cores, RSS peak ${fmt(median(pts.map((p) => p.serverRssPeakMiB ?? 0)))} MiB`;
+    if (o.ceilings) {
+      const echo = median(runs.map((r) => r.echo[i].throughput));
+      const ortBest = median(runs.map((r) => r.ort!.best.samplesPerSec));
+      const samplesPerReq = BENCH_MODELS[o.model].input.dims[0];
+      line += `\n      ceilings: echo ${fmt(echo)} calls/s, raw onnxruntime best ${fmt(ortBest)} samples/s (${runs[0].ort!.best.workers}x${runs[0].ort!.best.threads} threads, batch ${runs[0].ort!.best.batch}), raw batch-1 p50 ${fmt(median(runs.map((r) => r.ort!.batch1.p50Ms)), 3)} ms`;
+      line += `\n      ratios: amaas/echo ${fmt(tput / echo, 2)}, amaas/onnxruntime ${fmt((tput * samplesPerReq) / ortBest, 2)}, amaas/lower ceiling ${fmt(tput / Math.min(echo, ortBest / samplesPerReq), 2)}`;
+    }
+    lines.push(line);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const out = o.out ?? path.join(PACKAGE_ROOT, 'bench', 'results', `${o.model}-${o.mode}-batching-${o.batching ? 'on' : 'off'}-${Date.now()}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), options: o, runs }, null, 1));
+  process.stdout.write(`results: ${path.relative(process.cwd(), out)}\n`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}

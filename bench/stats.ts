@@ -1,0 +1,57 @@
+/** Latency summaries and process sampling shared by the bench tools. */
+import fs from 'node:fs';
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Percentiles in milliseconds of a list of latencies in milliseconds (sorts it in place). */
+export function summarize(latenciesMs: number[]): LatencySummary {
+  latenciesMs.sort((a, b) => a - b);
+  const at = (q: number) => (latenciesMs.length === 0 ? 0 : latenciesMs[Math.min(latenciesMs.length - 1, Math.floor(q * latenciesMs.length))]);
+  return { count: latenciesMs.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latenciesMs.length ? latenciesMs[latenciesMs.length - 1] : 0 };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** Resident set size in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Samples a process's RSS every `everyMs` until stopped; returns the peak and the mean. */
+export function sampleRss(pid: number, everyMs = 100): { stop(): { peak: number; mean: number } } {
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    try {
+      samples.push(rssMiB(pid));
+    } catch {
+      /* the process is gone */
+    }
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const peak = Math.max(0, ...samples);
+      const mean = samples.length ? samples.reduce((a, b) => a + b, 0) / samples.length : 0;
+      return { peak, mean };
+    },
+  };
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
