@@ -15,6 +15,26 @@ export interface Tensor {
   readonly data: TensorData;
 }
 
+/**
+ * The raw little-endian bytes of a numeric input, still inside the gRPC receive buffer (often unaligned).
+ * The copy into an aligned buffer of its own is deferred to the scheduler, which makes it either alone
+ * (ownInputData) or while concatenating a batch: one copy of the bytes on either path.
+ */
+export class BorrowedBytes {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** Input data as it travels from the protocol handlers to the scheduler. */
+export type InputData = TensorData | BorrowedBytes;
+
+/** A request input: like Tensor, but raw numeric contents may still be borrowed. */
+export interface InputTensor {
+  readonly name: string;
+  readonly datatype: DataTypeInfo;
+  readonly shape: readonly number[];
+  readonly data: InputData;
+}
+
 /** The typed contents message, shared by amaas.v1 and the Open Inference Protocol (same field names). */
 export type TypedContents = Partial<Record<TypedContentsField, ArrayLike<unknown>>>;
 
@@ -60,12 +80,42 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /**
- * Raw little-endian bytes -> tensor data. `bytes` may be an unaligned view into grpc-js's receive buffer, so
- * numeric data is copied once into a fresh buffer of its own (aligned, and safe to transfer to a worker).
+ * Raw little-endian bytes -> tensor data, copied into a fresh aligned buffer of its own (clients decoding
+ * responses use this; the server borrows instead, see borrowRaw).
  */
 export function decodeRaw(name: string, datatype: DataTypeInfo, shape: readonly number[], bytes: Uint8Array): TensorData {
+  if (datatype.array === null) return decodeRawBytesElements(name, elementCount(shape), bytes);
+  checkRawLength(name, datatype, shape, bytes);
+  const buffer = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(buffer).set(bytes);
+  return new datatype.array(buffer);
+}
+
+/**
+ * The server's raw decode: checks the byte length against the shape and borrows numeric bytes without
+ * copying them (see BorrowedBytes). BYTES elements are parsed into strings at once.
+ */
+export function borrowRaw(name: string, datatype: DataTypeInfo, shape: readonly number[], bytes: Uint8Array): InputData {
+  if (datatype.array === null) return decodeRawBytesElements(name, elementCount(shape), bytes);
+  checkRawLength(name, datatype, shape, bytes);
+  return new BorrowedBytes(bytes);
+}
+
+/** Input data in a buffer of its own, ready to move to a worker; `copied` counts the bytes copied to get there. */
+export function ownInputData(datatype: DataTypeInfo, data: InputData): { data: TensorData; copied: number } {
+  if (!(data instanceof BorrowedBytes)) return { data, copied: 0 };
+  const buffer = new ArrayBuffer(data.bytes.byteLength);
+  new Uint8Array(buffer).set(data.bytes);
+  return { data: new datatype.array!(buffer), copied: data.bytes.byteLength };
+}
+
+/** Bytes of numeric input data, wherever they live. */
+export function inputBytes(data: NumericArray | BorrowedBytes): Uint8Array {
+  return data instanceof BorrowedBytes ? data.bytes : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function checkRawLength(name: string, datatype: DataTypeInfo, shape: readonly number[], bytes: Uint8Array): void {
   const count = elementCount(shape);
-  if (datatype.array === null) return decodeRawBytesElements(name, count, bytes);
   const expected = count * datatype.itemSize;
   if (bytes.byteLength !== expected) {
     throw new AmaasError(
@@ -73,9 +123,6 @@ export function decodeRaw(name: string, datatype: DataTypeInfo, shape: readonly 
       `tensor '${name}': raw contents have ${bytes.byteLength} bytes, but shape [${shape.join(',')}] of ${datatype.name} needs ${expected} (${count} x ${datatype.itemSize})`,
     );
   }
-  const buffer = new ArrayBuffer(expected);
-  new Uint8Array(buffer).set(bytes);
-  return new datatype.array(buffer);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -5,11 +5,13 @@
  * per input, filled with TypedArray.set (a memcpy). Splitting copies nothing: each result is a subarray view of
  * the batch's output buffer. BYTES tensors (string[]) concatenate and split as arrays of references.
  */
-import type { NumericArray, TensorData } from '../codec/dtypes';
+import { NumericArray, TensorData, dataTypeByOrt } from '../codec/dtypes';
+import { BorrowedBytes, inputBytes } from '../codec/tensor-codec';
 import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
+import type { JobInput } from './scheduler';
 
-type Inputs = Readonly<Record<string, TensorPayload>>;
+type Inputs = Readonly<Record<string, JobInput>>;
 
 /**
  * Rows a request carries: the first dimension its inputs share. null when inputs disagree (or one is a scalar):
@@ -48,7 +50,10 @@ export interface AssembledBatch {
   readonly bytesCopied: number;
 }
 
-/** Concatenates the members' inputs along dimension 0; members must share a mergeKey. */
+/**
+ * Concatenates the members' inputs along dimension 0; members must share a mergeKey. Bytes are copied straight
+ * from where they are (borrowed from the receive buffer, or an array of their own) into the batch's buffer.
+ */
 export function concatInputs(members: readonly Inputs[]): AssembledBatch {
   if (members.length === 0) throw new AmaasError('AMAAS_ERR_INTERNAL', 'cannot assemble an empty batch');
   const inputs: Record<string, TensorPayload> = {};
@@ -63,24 +68,22 @@ export function concatInputs(members: readonly Inputs[]): AssembledBatch {
       inputs[name] = { type: first.type, dims, data: ([] as string[]).concat(...parts.map((p) => p.data as string[])) };
       continue;
     }
-    const data = allocateLike(first.data, parts.reduce((n, p) => n + p.data.length, 0));
+    const sources = parts.map((p) => inputBytes(p.data as NumericArray | BorrowedBytes));
+    const total = sources.reduce((n, b) => n + b.byteLength, 0);
+    const datatype = dataTypeByOrt(first.type);
+    if (!datatype?.array) throw new AmaasError('AMAAS_ERR_INTERNAL', `input '${name}' has no numeric type (${first.type})`);
+    const buffer = new ArrayBuffer(total);
+    const target = new Uint8Array(buffer);
     let offset = 0;
-    for (const p of parts) {
-      const src = p.data as NumericArray;
-      (data as { set(a: ArrayLike<unknown>, o: number): void }).set(src, offset);
-      offset += src.length;
-      bytesCopied += src.byteLength;
+    for (const bytes of sources) {
+      target.set(bytes, offset);
+      offset += bytes.byteLength;
     }
-    inputs[name] = { type: first.type, dims, data };
-    transferList.push(data.buffer as ArrayBuffer);
+    bytesCopied += total;
+    inputs[name] = { type: first.type, dims, data: new datatype.array(buffer) };
+    transferList.push(buffer);
   }
   return { inputs, transferList, bytesCopied };
-}
-
-/** A fresh array of the same kind (Float32Array, BigInt64Array, ...) as `like`, in a buffer of its own. */
-function allocateLike(like: NumericArray, length: number): NumericArray {
-  const ctor = like.constructor as new (length: number) => NumericArray;
-  return new ctor(length);
 }
 
 /**

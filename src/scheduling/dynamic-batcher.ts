@@ -10,6 +10,7 @@ import { AmaasError } from '../errors';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchPolicy, BatchPolicyOptions, Clock } from './batch-policy';
+import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
 
 /** The part of SessionPool the batcher uses; unit tests pass a fake. */
@@ -40,7 +41,7 @@ export interface BatcherStats {
   requests: number;
   /** Requests that ran merged with at least one other. */
   mergedRequests: number;
-  /** Input bytes copied to assemble merged batches (requests that run alone are not copied). */
+  /** Input bytes copied on the way to the workers: one copy per borrowed input byte, merged or alone. */
   bytesCopied: number;
 }
 
@@ -98,6 +99,10 @@ export class DynamicBatcher implements Scheduler {
 
   get running(): number {
     return this.requestsInPool;
+  }
+
+  get bytesCopied(): number {
+    return this.stats.bytesCopied;
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
@@ -221,9 +226,10 @@ export class DynamicBatcher implements Scheduler {
   private async runBatch(members: readonly Waiting[]): Promise<Record<string, TensorPayload>[]> {
     const outputNames = members[0].job.outputNames;
     if (members.length === 1) {
-      // Alone: the request's own buffers go to the worker untouched, and its outputs come back whole.
-      const { inputs, transferList } = members[0].job;
-      return [await this.pool.run({ kind: 'run', inputs, outputNames }, transferList)];
+      // Alone: the request's inputs get their one copy here (none if they already own their buffers).
+      const owned = ownJobInputs(members[0].job.inputs);
+      this.stats.bytesCopied += owned.bytesCopied;
+      return [await this.pool.run({ kind: 'run', inputs: owned.inputs, outputNames }, owned.transferList)];
     }
     const batch = concatInputs(members.map((m) => m.job.inputs));
     this.stats.bytesCopied += batch.bytesCopied;

@@ -3,13 +3,21 @@
  * workers (one request at a time, or merged into batches) and owns the version's queue, so admission
  * control and cancellation live here, before anything is handed to Piscina.
  */
+import type { OrtTensorType } from '../codec/dtypes';
+import type { InputData } from '../codec/tensor-codec';
 import type { TensorPayload } from '../pool/messages';
 
+/** One input of a job: a TensorPayload whose raw bytes may still be borrowed from the receive buffer. */
+export interface JobInput {
+  readonly type: OrtTensorType;
+  readonly dims: readonly number[];
+  readonly data: InputData;
+}
+
 export interface InferenceJob {
-  readonly inputs: Record<string, TensorPayload>;
+  /** Borrowed bytes are copied exactly once, by the scheduler, into buffers that then move to the worker. */
+  readonly inputs: Record<string, JobInput>;
   readonly outputNames: readonly string[];
-  /** Input buffers owned by this job, moved to the worker when it runs. */
-  readonly transferList: ArrayBuffer[];
   /** Aborting removes a queued job (rejecting with the signal's reason); a running job is left to finish. */
   readonly signal?: AbortSignal;
   /** Called when the job leaves the queue for a worker: ends its queue time, starts its compute time. */
@@ -23,6 +31,8 @@ export interface Scheduler {
   readonly queued: number;
   /** Jobs handed to workers and not yet answered. */
   readonly running: number;
+  /** Input bytes this scheduler has copied so far (the data path's one copy); for tests and diagnostics. */
+  readonly bytesCopied: number;
   /** Refuses new jobs, then resolves once every queued and running job has been answered. */
   stop(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
+import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
 
 interface Waiting {
@@ -33,6 +34,12 @@ export class UnbatchedScheduler implements Scheduler {
 
   get running(): number {
     return this.inPool;
+  }
+
+  private copied = 0;
+
+  get bytesCopied(): number {
+    return this.copied;
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
@@ -71,8 +78,17 @@ export class UnbatchedScheduler implements Scheduler {
       next.job.signal?.removeEventListener('abort', next.onAbort);
       this.inPool++;
       next.job.onStart?.();
+      let owned;
+      try {
+        owned = ownJobInputs(next.job.inputs);
+      } catch (err) {
+        next.reject(err);
+        this.inPool--;
+        continue;
+      }
+      this.copied += owned.bytesCopied;
       this.pool
-        .run({ kind: 'run', inputs: next.job.inputs, outputNames: next.job.outputNames }, next.job.transferList)
+        .run({ kind: 'run', inputs: owned.inputs, outputNames: next.job.outputNames }, owned.transferList)
         .then(next.resolve, next.reject)
         .finally(() => {
           this.inPool--;

@@ -3,10 +3,11 @@
  * version's scheduler, and shape the outputs. Every protocol's handlers call this and only this.
  */
 import { dataTypeByOrt } from '../codec/dtypes';
-import type { Tensor } from '../codec/tensor-codec';
+import type { InputTensor, Tensor } from '../codec/tensor-codec';
 import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
+import type { JobInput } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
 import { ModelStatistics } from './model-statistics';
 import { validateRequest } from './request-validation';
@@ -16,7 +17,8 @@ export interface InferenceRequest {
   /** 0 = the model's default version. */
   readonly modelVersion: number;
   readonly id: string;
-  readonly inputs: readonly Tensor[];
+  /** Raw numeric inputs may still be borrowed from the receive buffer; the scheduler makes the one copy. */
+  readonly inputs: readonly InputTensor[];
   /** Empty = every output. */
   readonly outputNames: readonly string[];
 }
@@ -65,13 +67,9 @@ export class InferenceService {
 
   private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, onStart: () => void): Promise<InferenceResult> {
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
-    const inputs: Record<string, TensorPayload> = {};
-    const transfer = new Set<ArrayBuffer>();
-    for (const t of request.inputs) {
-      inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
-      if (!Array.isArray(t.data)) transfer.add(t.data.buffer as ArrayBuffer);
-    }
-    const outputs = await target.scheduler.submit({ inputs, outputNames, transferList: [...transfer], signal, onStart });
+    const inputs: Record<string, JobInput> = {};
+    for (const t of request.inputs) inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
+    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, onStart });
     return {
       modelName: target.model,
       modelVersion: target.version,

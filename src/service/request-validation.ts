@@ -3,14 +3,14 @@
  * present exactly once, known, of the right datatype and a compatible shape; requested outputs known.
  * Messages name the model, the tensor and what was expected, so a caller can fix the request from them alone.
  */
-import type { Tensor } from '../codec/tensor-codec';
+import type { InputTensor } from '../codec/tensor-codec';
 import { AmaasError } from '../errors';
 import type { ServingVersion } from '../repository/model-version';
 import type { TensorSpec } from '../repository/signature';
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
-function checkShape(model: string, spec: TensorSpec, tensor: Tensor, maxBatchSize: number): void {
+function checkShape(model: string, spec: TensorSpec, tensor: InputTensor, maxBatchSize: number): void {
   // onnxruntime reports [] both for scalars and for unknown shapes; it checks those itself at run time.
   if (spec.shape.length === 0) return;
   const got = tensor.shape;
@@ -32,7 +32,7 @@ function checkShape(model: string, spec: TensorSpec, tensor: Tensor, maxBatchSiz
 /** Validates inputs and resolves the outputs to fetch (all of them, in model order, when none are named). */
 export function validateRequest(
   target: ServingVersion,
-  inputs: readonly Tensor[],
+  inputs: readonly InputTensor[],
   requestedOutputs: readonly string[],
 ): readonly string[] {
   const { signature, model } = target;

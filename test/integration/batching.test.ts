@@ -150,3 +150,19 @@ describe('batching configuration', () => {
     expect(err.details).toMatch(/cannot be batched/);
   });
 });
+
+describe('copies on the data path', () => {
+  // Raw inputs reach the scheduler as views of the gRPC receive buffer; the one copy is made either while
+  // concatenating a batch or, for a request that runs alone, into a buffer of its own. Never both.
+  it.each([
+    ['merged into batches', 'mlp_patient'],
+    ['run alone, batching off', 'mlp_unbatched'],
+  ])('each raw input byte is copied exactly once when %s', async (_how, model) => {
+    const scheduler = schedulerOf(model);
+    const before = scheduler.bytesCopied;
+    const rows = [1, 2, 3, 4, 1, 2, 3, 4];
+    await Promise.all(rows.map((r) => ts.client.predict(model, { x: { data: new Float32Array(r * 64).fill(0.5), dims: [r, 64] } })));
+    const sent = rows.reduce((n, r) => n + r * 64 * 4, 0);
+    expect(scheduler.bytesCopied - before).toBe(sent);
+  });
+});

@@ -1,12 +1,12 @@
 /** amaas.v1 Tensor messages <-> decoded tensors, through the shared codec. */
 import { dataTypeFromWire, dataTypeToWire } from '../../codec/dtypes';
-import { Tensor, decodeRaw, decodeTyped, elementCount, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
+import { InputTensor, Tensor, borrowRaw, decodeTyped, elementCount, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import type { Int64, WireTensor } from './messages';
 
 export type OutputEncoding = 'raw' | 'typed';
 
-export function decodeWireTensor(wire: WireTensor, index: number): Tensor {
+export function decodeWireTensor(wire: WireTensor, index: number): InputTensor {
   const name = wire.name;
   if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input ${index} has no name`);
   const datatype = dataTypeFromWire(String(wire.datatype));
@@ -18,7 +18,7 @@ export function decodeWireTensor(wire: WireTensor, index: number): Tensor {
   }
   const shape = parseShape(name, wire.shape);
   if (wire.contents === 'raw_contents') {
-    return { name, datatype, shape, data: decodeRaw(name, datatype, shape, wire.raw_contents ?? new Uint8Array(0)) };
+    return { name, datatype, shape, data: borrowRaw(name, datatype, shape, wire.raw_contents ?? new Uint8Array(0)) };
   }
   if (wire.contents === 'typed_contents') {
     return { name, datatype, shape, data: decodeTyped(name, datatype, shape, wire.typed_contents ?? {}) };

@@ -4,7 +4,7 @@
  * output (which has no typed field), is answered with raw_output_contents.
  */
 import { dataTypeByName } from '../../codec/dtypes';
-import { Tensor, decodeRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
+import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
@@ -28,7 +28,7 @@ function hasContents(t: WireInferInputTensor): boolean {
   return !!t.contents && Object.values(t.contents).some((v) => v !== undefined && v !== null && v.length > 0);
 }
 
-function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array | undefined): Tensor {
+function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array | undefined): InputTensor {
   const name = wire.name;
   if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input ${index} has no name`);
   const datatype = dataTypeByName(wire.datatype);
@@ -39,7 +39,7 @@ function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array 
     );
   }
   const shape = parseShape(name, wire.shape ?? []);
-  const data = raw ? decodeRaw(name, datatype, shape, raw) : decodeTyped(name, datatype, shape, wire.contents ?? {});
+  const data = raw ? borrowRaw(name, datatype, shape, raw) : decodeTyped(name, datatype, shape, wire.contents ?? {});
   return { name, datatype, shape, data };
 }
 

@@ -89,9 +89,8 @@ const rowsX = (rows: number, cols = 4, start = rows * 10): Float32Array =>
   Float32Array.from({ length: rows * cols }, (_, i) => start + i);
 
 function job(data: Float32Array | string[], dims: number[], extra: Partial<InferenceJob> = {}): InferenceJob {
-  const transferList = Array.isArray(data) ? [] : [data.buffer as ArrayBuffer];
   const type = Array.isArray(data) ? 'string' : 'float32';
-  return { inputs: { x: { type, dims, data } }, outputNames: ['y'], transferList, ...extra };
+  return { inputs: { x: { type, dims, data } }, outputNames: ['y'], ...extra };
 }
 
 const fp32Job = (rows: number, cols = 4, extra: Partial<InferenceJob> = {}) => job(rowsX(rows, cols), [rows, cols], extra);
@@ -143,8 +142,9 @@ describe('DynamicBatcher: merging', () => {
     advance(0.5);
     timer.fire();
     expect(started).toBe(1);
-    expect(pool.calls[0].task.inputs).toBe(j.inputs);
-    expect(pool.calls[0].transferList).toBe(j.transferList);
+    // A lone request that already owns its buffers goes to the worker as it is: no copy.
+    expect(pool.calls[0].task.inputs.x.data).toBe(j.inputs.x.data);
+    expect(pool.calls[0].transferList).toEqual([(j.inputs.x.data as Float32Array).buffer]);
     pool.answer(0);
     await result;
     expect(batcher.stats).toEqual({ batches: 1, requests: 1, mergedRequests: 0, bytesCopied: 0 });
@@ -196,12 +196,12 @@ describe('DynamicBatcher: merging', () => {
     const odd: InferenceJob = {
       inputs: { x: { type: 'float32', dims: [2, 4], data: rowsX(2) }, w: { type: 'float32', dims: [1, 4], data: rowsX(1) } },
       outputNames: ['y'],
-      transferList: [],
     };
     void batcher.submit(fp32Job(1));
     void batcher.submit(odd);
     expect(pool.calls).toHaveLength(1);
-    expect(pool.calls[0].task.inputs).toBe(odd.inputs);
+    expect(pool.calls[0].task.inputs.x.data).toBe(odd.inputs.x.data);
+    expect(pool.calls[0].task.inputs.w.data).toBe(odd.inputs.w.data);
   });
 
   it('merges BYTES (string) requests and splits their string outputs', async () => {

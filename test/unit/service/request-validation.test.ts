@@ -16,6 +16,7 @@ const dummyScheduler: Scheduler = {
   submit: () => Promise.reject(new Error('validateRequest must not submit')),
   queued: 0,
   running: 0,
+  bytesCopied: 0,
   stop: () => Promise.resolve(),
 };
 
