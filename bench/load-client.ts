@@ -20,6 +20,8 @@ export interface LoadSpec {
   maxRequests: number;
   /** Per-call deadline; overload runs use it so queued calls expire instead of piling up. */
   deadlineMs?: number;
+  /** Open loop: start this many calls per second whatever the answers (concurrency then caps what is outstanding). */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -27,6 +29,11 @@ export interface LoadResult {
   errors: Record<string, number>;
   latencies: number[];
   elapsedMs: number;
+  /** Open loop: calls started, and calls skipped because `concurrency` were already outstanding. */
+  started?: number;
+  skipped?: number;
+  /** Calls that never settled (no answer, no error) by the end: must be 0. */
+  unanswered?: number;
 }
 
 function assertLoopback(address: string): void {
@@ -53,6 +60,58 @@ async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number):
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  client.close();
+}
+
+/** Open loop: a fixed arrival rate, independent of how fast answers come back. */
+async function runAmaasOpenLoop(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = new AmaasClient(spec.address);
+  const data = inputData(spec.input.dims);
+  let outstanding = 0;
+  result.started = 0;
+  result.skipped = 0;
+  const settled: Promise<void>[] = [];
+  const tickMs = 5;
+  const perTick = (spec.rate! * tickMs) / 1000;
+  let credit = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (performance.now() >= until || result.started! >= spec.maxRequests) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      credit += perTick;
+      for (; credit >= 1; credit--) {
+        if (outstanding >= spec.concurrency) {
+          result.skipped!++;
+          continue;
+        }
+        outstanding++;
+        result.started!++;
+        const t0 = performance.now();
+        settled.push(
+          client
+            .predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs })
+            .then(
+              () => {
+                result.latencies.push(performance.now() - t0);
+                result.completed++;
+              },
+              (err) => {
+                const code = grpc.status[(err as grpc.ServiceError).code] ?? 'UNKNOWN';
+                result.errors[code] = (result.errors[code] ?? 0) + 1;
+              },
+            )
+            .finally(() => outstanding--),
+        );
+      }
+    }, tickMs);
+  });
+  // Every call has a deadline, so each settles; give them that long plus a margin, then count the rest as lost.
+  const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), (spec.deadlineMs ?? 10_000) + 5_000));
+  await Promise.race([Promise.all(settled), grace]);
+  result.unanswered = outstanding;
   client.close();
 }
 
@@ -143,6 +202,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const until = start + spec.durationMs;
   if (spec.target === 'echo') await runEcho(spec, result, until);
   else if (spec.mode === 'stream') await runAmaasStream(spec, result, until);
+  else if (spec.rate) await runAmaasOpenLoop(spec, result, until);
   else await runAmaasUnary(spec, result, until);
   result.elapsedMs = performance.now() - start;
   return result;

@@ -3,6 +3,7 @@
  * request whose caller is gone is dropped before it reaches a worker. dispose() must run when the call ends.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { setMaxListeners } from 'node:events';
 import { AmaasError } from '../errors';
 
 export interface CallSignal {
@@ -19,6 +20,9 @@ interface SurfaceCall {
 
 export function callSignal(call: SurfaceCall): CallSignal {
   const controller = new AbortController();
+  // A BatchPredict stream shares one signal among up to stream_window queued jobs, each listening until it
+  // leaves the queue; that is bounded by the window, not a leak.
+  setMaxListeners(0, controller.signal);
   const onCancel = () => controller.abort(new AmaasError('AMAAS_ERR_CANCELLED', 'the client cancelled the call'));
   call.on('cancelled', onCancel);
   let timer: NodeJS.Timeout | undefined;
