@@ -6,11 +6,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { AmaasClient, BatchItem } from '../src/client/amaas-client';
+import { inferenceService } from '../src/api/protos';
 import { echoService } from './echo-server';
 import { inputData } from './bench-models';
 
 export interface LoadSpec {
-  target: 'amaas' | 'echo';
+  /** amaas: amaas.v1 Predict/BatchPredict; kserve: the Open Inference Protocol's ModelInfer (raw contents); echo: the ceiling. */
+  target: 'amaas' | 'kserve' | 'echo';
   address: string;
   mode: 'unary' | 'stream';
   model: string;
@@ -34,6 +36,8 @@ export interface LoadResult {
   skipped?: number;
   /** Calls that never settled (no answer, no error) by the end: must be 0. */
   unanswered?: number;
+  /** The first message seen for each error code, to tell failures apart. */
+  samples?: Record<string, string>;
 }
 
 function assertLoopback(address: string): void {
@@ -101,6 +105,8 @@ async function runAmaasOpenLoop(spec: LoadSpec, result: LoadResult, until: numbe
               (err) => {
                 const code = grpc.status[(err as grpc.ServiceError).code] ?? 'UNKNOWN';
                 result.errors[code] = (result.errors[code] ?? 0) + 1;
+                result.samples ??= {};
+                result.samples[code] ??= (err as grpc.ServiceError).details ?? String(err);
               },
             )
             .finally(() => outstanding--),
@@ -141,6 +147,38 @@ async function runAmaasStream(spec: LoadSpec, result: LoadResult, until: number)
       result.errors[code] = (result.errors[code] ?? 0) + 1;
     }
   }
+  client.close();
+}
+
+/** The Open Inference Protocol's ModelInfer with raw_input_contents, as Triton's clients send it. */
+async function runKserveUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const Service = inferenceService();
+  const client = new Service(spec.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as any;
+  const d = inputData(spec.input.dims);
+  const request = {
+    model_name: spec.model,
+    model_version: '',
+    inputs: [{ name: spec.input.name, datatype: 'FP32', shape: spec.input.dims }],
+    raw_input_contents: [Buffer.from(d.buffer, d.byteOffset, d.byteLength)],
+  };
+  let issued = 0;
+  const worker = async () => {
+    while (performance.now() < until && issued < spec.maxRequests) {
+      issued++;
+      const t0 = performance.now();
+      await new Promise<void>((resolve) =>
+        client.ModelInfer(request, spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {}, (err: grpc.ServiceError | null) => {
+          if (err) result.errors[grpc.status[err.code]] = (result.errors[grpc.status[err.code]] ?? 0) + 1;
+          else {
+            result.latencies.push(performance.now() - t0);
+            result.completed++;
+          }
+          resolve();
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, worker));
   client.close();
 }
 
@@ -201,6 +239,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const start = performance.now();
   const until = start + spec.durationMs;
   if (spec.target === 'echo') await runEcho(spec, result, until);
+  else if (spec.target === 'kserve') await runKserveUnary(spec, result, until);
   else if (spec.mode === 'stream') await runAmaasStream(spec, result, until);
   else if (spec.rate) await runAmaasOpenLoop(spec, result, until);
   else await runAmaasUnary(spec, result, until);

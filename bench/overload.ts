@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       started,
       ok,
       errors,
+      errorSamples: Object.assign({}, ...over.map((r) => r.samples ?? {})),
       answered,
       unanswered,
       okPerSecDuringOverload: Math.round(ok / wallS),

@@ -43,7 +43,7 @@ export function renderResult(file: string): string {
     );
   });
   const out: string[] = [];
-  out.push(`### ${o.model}, ${o.mode}, batching ${o.batching ? 'on' : 'off'}`);
+  out.push(`### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${o.batching ? 'on' : 'off'}`);
   out.push('');
   out.push(`Command: \`${r.command}\`  `);
   out.push(`Machine: ${r.machine}  `);

@@ -1,6 +1,7 @@
 /**
  * npm run bench -- --model M --concurrency N[,N...] --duration S [--mode unary|stream] [--batching on|off]
- *                  [--clients K] [--runs R] [--instances I] [--threads T] [--out FILE] [--no-ceilings]
+ *                  [--clients K] [--runs R] [--instances I] [--threads T] [--protocol amaas|kserve]
+ *                  [--out FILE] [--no-ceilings]
  *
  * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
  * measures the two ceilings it is compared with: raw onnxruntime-node on the same thread budget (best
@@ -35,6 +36,8 @@ export interface Options {
   instances?: number;
   threads?: number;
   ceilings: boolean;
+  /** Which API drives the server: amaas.v1 (default) or the Open Inference Protocol's ModelInfer. */
+  protocol: 'amaas' | 'kserve';
   out?: string;
 }
 
@@ -69,10 +72,12 @@ function parseArgs(argv: string[]): Options {
     instances: get('--instances') ? Number(get('--instances')) : undefined,
     threads: get('--threads') ? Number(get('--threads')) : undefined,
     ceilings: !argv.includes('--no-ceilings'),
+    protocol: (get('--protocol') as Options['protocol']) ?? 'amaas',
     out: get('--out'),
   };
   if (!BENCH_MODELS[o.model]) throw new Error(`unknown --model ${o.model}; one of ${Object.keys(BENCH_MODELS).join(', ')}`);
   if (!(o.durationS > 0 && o.durationS <= 600)) throw new Error('--duration must be in (0, 600] seconds');
+  if (o.protocol === 'kserve' && o.mode !== 'unary') throw new Error('--protocol kserve drives unary ModelInfer only');
   if (o.concurrency.some((c) => !(c >= 1 && c <= 4096))) throw new Error('--concurrency must be between 1 and 4096');
   return o;
 }
@@ -143,9 +148,9 @@ async function runOnce(o: Options): Promise<BenchRun> {
   });
   try {
     const address = await waitForLine(server, /amaas serving on (\S+)/);
-    await drive({ ...base, target: 'amaas', address, durationMs: 1000 }, Math.min(8, Math.max(...o.concurrency)), 1); // warm-up
+    await drive({ ...base, target: o.protocol, address, durationMs: 1000 }, Math.min(8, Math.max(...o.concurrency)), 1); // warm-up
     for (const c of o.concurrency) {
-      run.amaas.push(await drive({ ...base, target: 'amaas', address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
+      run.amaas.push(await drive({ ...base, target: o.protocol, address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
     }
   } finally {
     server.kill('SIGTERM');
@@ -189,7 +194,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < o.runs; i++) runs.push(await runOnce(o));
 
   const lines: string[] = [];
-  lines.push(`model ${o.model}, mode ${o.mode}, batching ${o.batching ? 'on' : 'off'}, ${o.clients} client process(es), ${o.durationS} s per point, ${o.runs} run(s); medians shown`);
+  lines.push(`${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw), ' : ''}model ${o.model}, mode ${o.mode}, batching ${o.batching ? 'on' : 'off'}, ${o.clients} client process(es), ${o.durationS} s per point, ${o.runs} run(s); medians shown`);
   lines.push(`machine: ${describeMachine()}`);
   for (let i = 0; i < o.concurrency.length; i++) {
     const pts = runs.map((r) => r.amaas[i]);
@@ -208,7 +213,7 @@ async function main(): Promise<void> {
     lines.push(line);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  const out = o.out ?? path.join(PACKAGE_ROOT, 'bench', 'results', `${o.model}-${o.mode}-batching-${o.batching ? 'on' : 'off'}-${Date.now()}.json`);
+  const out = o.out ?? path.join(PACKAGE_ROOT, 'bench', 'results', `${o.protocol}-${o.model}-${o.mode}-batching-${o.batching ? 'on' : 'off'}-${Date.now()}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), options: o, runs }, null, 1));
   process.stdout.write(`results: ${path.relative(process.cwd(), out)}\n`);
