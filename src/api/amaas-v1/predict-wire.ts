@@ -2,7 +2,8 @@
 import { AmaasError } from '../../errors';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import type { WirePredictRequest, WirePredictResponse } from './messages';
-import { OutputEncoding, decodeWireTensor, encodeWireTensor, parseVersion, tensorByteSize } from './tensor-wire';
+import { assertResponseFits } from '../response-size';
+import { OutputEncoding, decodeWireTensor, encodeWireTensor, parseVersion } from './tensor-wire';
 
 export interface DecodedPredict {
   readonly request: InferenceRequest;
@@ -37,13 +38,7 @@ export function decodePredictRequest(wire: WirePredictRequest): DecodedPredict {
 
 /** Refuses (RESOURCE_EXHAUSTED) a response larger than the server may send, before encoding it. */
 export function encodePredictResponse(result: InferenceResult, encoding: OutputEncoding, maxBytes: number): WirePredictResponse {
-  const bytes = result.outputs.reduce((n, t) => n + tensorByteSize(t), 0);
-  if (bytes > maxBytes) {
-    throw new AmaasError(
-      'AMAAS_ERR_MESSAGE_TOO_LARGE',
-      `the outputs hold ${bytes} bytes, more than the server's max_message_bytes (${maxBytes}); request fewer rows or outputs`,
-    );
-  }
+  assertResponseFits(result.outputs, maxBytes);
   return {
     model_name: result.modelName,
     model_version: result.modelVersion,

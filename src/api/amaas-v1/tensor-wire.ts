@@ -33,12 +33,6 @@ export function decodeWireTensor(wire: WireTensor, index: number): InputTensor {
   return { name, datatype, shape, data: decodeTyped(name, datatype, shape, {}) };
 }
 
-/** Wire size of the tensor's data, to refuse a response that could not be sent anyway. */
-export function tensorByteSize(t: Tensor): number {
-  if (Array.isArray(t.data)) return t.data.reduce((n, s) => n + 4 + Buffer.byteLength(s, 'utf8'), 0);
-  return t.data.byteLength;
-}
-
 export function encodeWireTensor(t: Tensor, encoding: OutputEncoding): WireTensor {
   const base = { name: t.name, datatype: dataTypeToWire(t.datatype), shape: t.shape as Int64[] };
   return encoding === 'raw' ? { ...base, raw_contents: encodeRaw(t) } : { ...base, typed_contents: encodeTyped(t) };

@@ -7,6 +7,7 @@ import { dataTypeByName } from '../../codec/dtypes';
 import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
+import { assertResponseFits } from '../response-size';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
 
 export interface DecodedInfer {
@@ -76,15 +77,7 @@ export function decodeInferRequest(wire: WireModelInferRequest): DecodedInfer {
 export function encodeInferResponse(result: InferenceResult, raw: boolean, maxBytes: number): WireModelInferResponse {
   const useRaw = raw || result.outputs.some((t) => t.datatype.name === 'FP16');
   const rawOutputs = useRaw ? result.outputs.map(encodeRaw) : [];
-  const bytes = useRaw
-    ? rawOutputs.reduce((n, b) => n + b.byteLength, 0)
-    : result.outputs.reduce((n, t) => n + (Array.isArray(t.data) ? t.data.reduce((m, s) => m + s.length, 0) : t.data.byteLength), 0);
-  if (bytes > maxBytes) {
-    throw new AmaasError(
-      'AMAAS_ERR_MESSAGE_TOO_LARGE',
-      `the outputs hold ${bytes} bytes, more than the server's max_message_bytes (${maxBytes}); request fewer rows or outputs`,
-    );
-  }
+  assertResponseFits(result.outputs, maxBytes);
   return {
     model_name: result.modelName,
     model_version: String(result.modelVersion),
