@@ -1,6 +1,6 @@
 /**
  * npm run bench -- --model M --concurrency N[,N...] --duration S [--mode unary|stream] [--batching on|off]
- *                  [--clients K] [--runs R] [--instances I] [--threads T] [--protocol amaas|kserve]
+ *                  [--clients K] [--runs R] [--instances I] [--threads T] [--delay-us D] [--protocol amaas|kserve]
  *                  [--out FILE] [--no-ceilings]
  *
  * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
@@ -35,6 +35,8 @@ export interface Options {
   runs: number;
   instances?: number;
   threads?: number;
+  /** dynamic_batching.max_queue_delay_microseconds; unset = the server's default. */
+  delayUs?: number;
   ceilings: boolean;
   /** Which API drives the server: amaas.v1 (default) or the Open Inference Protocol's ModelInfer. */
   protocol: 'amaas' | 'kserve';
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]): Options {
     runs: Number(get('--runs') ?? 1),
     instances: get('--instances') ? Number(get('--instances')) : undefined,
     threads: get('--threads') ? Number(get('--threads')) : undefined,
+    delayUs: get('--delay-us') !== undefined ? Number(get('--delay-us')) : undefined,
     ceilings: !argv.includes('--no-ceilings'),
     protocol: (get('--protocol') as Options['protocol']) ?? 'amaas',
     out: get('--out'),
@@ -101,6 +104,7 @@ async function prepareRepository(model: BenchModel, o: Options): Promise<string>
   if (!o.batching) config.max_batch_size = 0;
   if (o.instances) config.instances = o.instances;
   if (o.threads) config.intra_op_threads = o.threads;
+  if (o.delayUs !== undefined && o.batching) config.dynamic_batching = { max_queue_delay_microseconds: o.delayUs };
   fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(config));
   return repo;
 }
