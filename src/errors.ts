@@ -32,6 +32,9 @@ export const ErrorCodes = {
   // Model loading (never sent to a predict caller; shown as a version's unavailability reason).
   AMAAS_ERR_MODEL_LOAD_FAILED: 'AMAAS_ERR_MODEL_LOAD_FAILED',
   AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: 'AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE',
+  AMAAS_ERR_CHECKSUM_MISMATCH: 'AMAAS_ERR_CHECKSUM_MISMATCH',
+  // A model-control request that cannot be carried out in the model's current state.
+  AMAAS_ERR_NO_PREVIOUS_VERSION: 'AMAAS_ERR_NO_PREVIOUS_VERSION',
   // Bad configuration (startup only).
   AMAAS_ERR_CONFIG_INVALID: 'AMAAS_ERR_CONFIG_INVALID',
   // A bug in amaas: anything not classified above.

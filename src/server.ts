@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { batchPredictHandler } from './api/amaas-v1/batch-predict';
 import { getModelMetadataHandler } from './api/amaas-v1/get-model-metadata';
 import { listModelsHandler } from './api/amaas-v1/list-models';
+import { modelRepositoryServiceHandlers } from './api/amaas-v1/model-repository-service';
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
@@ -13,11 +14,12 @@ import { healthServiceHandlers } from './api/health';
 import { HealthStatus } from './api/health/health-status';
 import { HttpBinding, startHttpBinding } from './api/http/http-server';
 import { inferenceServiceHandlers } from './api/kserve';
-import { amaasV1Service, healthService, inferenceService } from './api/protos';
+import { amaasV1Service, healthService, inferenceService, modelRepositoryService } from './api/protos';
 import { addReflection } from './api/reflection';
 import type { ServerConfig } from './config/schema';
 import { createLogger } from './logging';
 import { ModelRegistry } from './repository/model-registry';
+import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { InferenceService } from './service/inference-service';
 
 const log = createLogger('server');
@@ -39,7 +41,8 @@ export interface AmaasServer {
 export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   const started = process.hrtime.bigint();
   const registry = new ModelRegistry();
-  await registry.loadRepository(config.modelRepository);
+  // explicit: only the models named in load_model at start; none and poll: what each version_policy selects.
+  await registry.loadRepository(config.modelRepository, config.modelControlMode === 'explicit' ? config.loadModels : null);
 
   const drain = new DrainState();
   const ctx: ApiContext = { service: new InferenceService(registry), registry, config, drain };
@@ -53,6 +56,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     ListModels: listModelsHandler(ctx),
     GetModelMetadata: getModelMetadataHandler(ctx),
   });
+  grpcServer.addService(modelRepositoryService().service, modelRepositoryServiceHandlers(ctx));
   // The Open Inference Protocol, grpc.health.v1 and reflection share the port and the data plane with amaas.v1.
   grpcServer.addService(inferenceService().service, inferenceServiceHandlers(ctx));
   grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
@@ -76,8 +80,11 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     }
     log.info('http binding serving', { address: `${host}:${http.port}` });
   }
+  const poller: RepositoryPoller | null =
+    config.modelControlMode === 'poll' ? startRepositoryPoller(registry, config.repositoryPollSecs * 1000) : null;
   log.info('serving', {
     address,
+    model_control_mode: config.modelControlMode,
     models: registry.list().length,
     startup_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
   });
@@ -87,6 +94,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     stopping ??= (async () => {
       log.info('draining', { timeout_ms: config.drainTimeoutMs });
       drain.begin();
+      const pollStopped = poller?.stop() ?? Promise.resolve();
       const httpClosed = http?.close() ?? Promise.resolve();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -100,6 +108,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
           resolve();
         });
       });
+      await pollStopped;
       await registry.unloadAll();
       log.info('stopped');
     })();

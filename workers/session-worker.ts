@@ -8,6 +8,7 @@ import type {
   DescribeReply,
   IoMetadata,
   RunReply,
+  ReleaseTask,
   RunTask,
   SessionDescription,
   TensorPayload,
@@ -16,6 +17,8 @@ import type {
   WorkerTask,
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
+import { WarmupRequest, generatedWarmupRequest, sampleWarmupRequests } from '../src/pool/warmup-requests';
+import path from 'node:path';
 
 interface OpenSession {
   readonly session: ort.InferenceSession;
@@ -24,15 +27,61 @@ interface OpenSession {
 
 const config = workerData as WorkerConfig;
 
-// Opening starts as soon as the thread does; a failure is kept and answered to every task, so a broken
-// model never crashes the thread (Piscina would respawn it forever).
-const opening: Promise<OpenSession | WorkerFailure> = openSession(config).catch(
-  (err): WorkerFailure => ({
-    ok: false,
-    code: 'AMAAS_ERR_MODEL_LOAD_FAILED',
-    message: `onnxruntime could not load ${config.modelPath}: ${(err as Error).message}`,
-  }),
-);
+// Opening (and warming) starts as soon as the thread does; a failure is kept and answered to every task, so a
+// broken model never crashes the thread (Piscina would respawn it forever).
+const opening: Promise<OpenSession | WorkerFailure> = openSession(config)
+  .catch(
+    (err): WorkerFailure => ({
+      ok: false,
+      code: 'AMAAS_ERR_MODEL_LOAD_FAILED',
+      message: `onnxruntime could not load ${config.modelPath}: ${(err as Error).message}`,
+    }),
+  )
+  .then((opened) => ('ok' in opened ? opened : warmUp(opened)));
+
+/** Runs the warm-up requests; the version only becomes READY once every worker has answered 'describe'. */
+async function warmUp(opened: OpenSession): Promise<OpenSession | WorkerFailure> {
+  const { generated, runs } = config.warmup;
+  if (runs === 0) return opened;
+  let requests: WarmupRequest[];
+  try {
+    requests = sampleWarmupRequests(path.dirname(config.modelPath), opened.description.inputs);
+    if (generated) requests.unshift(generatedWarmupRequest(opened.description.inputs));
+  } catch (err) {
+    return warmupFailed(opened, (err as Error).message);
+  }
+  const outputNames = opened.description.outputs.map((o) => o.name);
+  for (const request of requests) {
+    for (let i = 0; i < runs; i++) {
+      const reply = await run(opened.session, { kind: 'run', inputs: request.inputs, outputNames });
+      if (!reply.ok) return warmupFailed(opened, `${request.label} request: ${reply.message}`);
+    }
+  }
+  return opened;
+}
+
+async function warmupFailed(opened: OpenSession, why: string): Promise<WorkerFailure> {
+  await opened.session.release().catch(() => undefined);
+  return { ok: false, code: 'AMAAS_ERR_MODEL_LOAD_FAILED', message: `warm-up failed: ${why}` };
+}
+
+let released = false;
+
+/** Frees the session, then holds this worker until every worker has its release task (see ReleaseTask). */
+async function release(opened: OpenSession | WorkerFailure, task: ReleaseTask): Promise<{ ok: true }> {
+  if (!released && !('ok' in opened)) {
+    released = true;
+    await opened.session.release();
+  }
+  const arrived = new Int32Array(task.arrived);
+  Atomics.add(arrived, 0, 1);
+  Atomics.notify(arrived, 0);
+  const deadline = Date.now() + 5_000;
+  for (let seen = Atomics.load(arrived, 0); seen < task.workers && Date.now() < deadline; seen = Atomics.load(arrived, 0)) {
+    Atomics.wait(arrived, 0, seen, 100);
+  }
+  return { ok: true };
+}
 
 async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure> {
   const spinning = c.allowSpinning ? '1' : '0';
@@ -110,7 +159,9 @@ function withTransfer(reply: RunReply): unknown {
 
 export default async function handle(task: WorkerTask): Promise<unknown> {
   const opened = await opening;
+  if (task.kind === 'release') return release(opened, task);
   if ('ok' in opened) return opened;
+  if (released) return { ok: false, code: 'AMAAS_ERR_MODEL_UNAVAILABLE', message: 'the session was released' } satisfies WorkerFailure;
   if (task.kind === 'describe') return { ok: true, description: opened.description } satisfies DescribeReply;
   return withTransfer(await run(opened.session, task));
 }

@@ -47,6 +47,14 @@ export function amaasV1Service(): grpc.ServiceClientConstructor {
   return pkg.amaas.v1.InferenceService;
 }
 
+export const MODEL_REPOSITORY_PROTO = 'amaas/v1/model_repository.proto';
+
+/** amaas.v1.ModelRepositoryService: load, unload, default version and rollback. */
+export function modelRepositoryService(): grpc.ServiceClientConstructor {
+  const pkg = loadProto(MODEL_REPOSITORY_PROTO) as unknown as { amaas: { v1: { ModelRepositoryService: grpc.ServiceClientConstructor } } };
+  return pkg.amaas.v1.ModelRepositoryService;
+}
+
 /** The Open Inference Protocol (KServe V2 + Triton extensions): package `inference`. */
 export const INFERENCE_PROTO = 'inference/grpc_service.proto';
 
@@ -54,7 +62,7 @@ export const INFERENCE_PROTO = 'inference/grpc_service.proto';
 export const HEALTH_PROTO = 'grpc/health/v1/health.proto';
 
 /** Every contract the server serves, for reflection. */
-export const SERVED_PROTOS = [AMAAS_V1_PROTO, INFERENCE_PROTO, HEALTH_PROTO] as const;
+export const SERVED_PROTOS = [AMAAS_V1_PROTO, MODEL_REPOSITORY_PROTO, INFERENCE_PROTO, HEALTH_PROTO] as const;
 
 /** inference.GRPCInferenceService. */
 export function inferenceService(): grpc.ServiceClientConstructor {

@@ -20,11 +20,34 @@ function integer(value: string): number {
   return n;
 }
 
-async function serve(options: { modelRepository?: string; port?: number; httpPort?: number; host?: string; config?: string }): Promise<void> {
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+interface ServeOptions {
+  modelRepository?: string;
+  port?: number;
+  httpPort?: number;
+  host?: string;
+  config?: string;
+  modelControlMode?: string;
+  repositoryPollSecs?: number;
+  loadModel?: string[];
+}
+
+async function serve(options: ServeOptions): Promise<void> {
   const config = loadServerConfig({
     file: options.config,
     env: process.env,
-    flags: { model_repository: options.modelRepository, port: options.port, http_port: options.httpPort, host: options.host },
+    flags: {
+      model_repository: options.modelRepository,
+      port: options.port,
+      http_port: options.httpPort,
+      host: options.host,
+      model_control_mode: options.modelControlMode,
+      repository_poll_secs: options.repositoryPollSecs,
+      load_model: options.loadModel,
+    },
   });
   setLogLevel(config.logLevel);
   const server = await startServer(config);
@@ -134,6 +157,9 @@ program
   .option('--http-port <n>', 'also serve the Open Inference Protocol over HTTP/REST on this port (0 = any free port)', integer)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'server config file (YAML or JSON)')
+  .option('--model-control-mode <mode>', 'none (load at start), poll (also rescan the repository) or explicit (load only --load-model models)')
+  .option('--repository-poll-secs <n>', 'seconds between repository scans in poll mode (default 15)', integer)
+  .option('--load-model <name>', 'in explicit mode, a model to load at start (repeatable)', collect)
   .action((o) => serve(o).catch(fail));
 
 program
@@ -152,5 +178,41 @@ program
   .description('list the models with their versions, states and tensors (JSON)')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((o) => models(o).catch(fail));
+
+/** Runs one model-control call and prints the model's state afterwards (JSON). */
+async function control(options: { address: string }, call: (client: AmaasClient) => Promise<unknown>): Promise<void> {
+  const client = new AmaasClient(options.address);
+  try {
+    process.stdout.write(`${JSON.stringify(await call(client), null, 2)}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+program
+  .command('load <model>')
+  .description('load a model (what its version_policy selects) or one version; waits until it is READY')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .option('--version <n>', 'just this version', integer, 0)
+  .action((model, o) => control(o, (c) => c.loadModel(model, o.version)).catch(fail));
+
+program
+  .command('unload <model>')
+  .description('unload a model, or one version, after its queued and running requests are answered')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .option('--version <n>', 'just this version', integer, 0)
+  .action((model, o) => control(o, (c) => c.unloadModel(model, o.version)).catch(fail));
+
+program
+  .command('set-default <model> <version>')
+  .description('pin the version that serves requests naming none (0 removes the pin)')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .action((model, version, o) => control(o, (c) => c.setDefaultVersion(model, integer(version))).catch(fail));
+
+program
+  .command('rollback <model>')
+  .description('make the previous default version the default again')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+  .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 program.parseAsync(process.argv).catch(fail);

@@ -14,7 +14,7 @@ import type {
   WirePredictResponse,
   WireTensor,
 } from '../api/amaas-v1/messages';
-import { amaasV1Service } from '../api/protos';
+import { amaasV1Service, modelRepositoryService } from '../api/protos';
 import { ERROR_CODE_METADATA_KEY } from '../api/status-map';
 import { DataTypeName, TensorData, dataTypeByName, dataTypeFromWire } from '../codec/dtypes';
 import { Tensor, decodeRaw, decodeTyped, encodeRaw, parseShape } from '../codec/tensor-codec';
@@ -159,12 +159,18 @@ type Unary<Req, Res> = (req: Req, options: grpc.CallOptions, cb: (err: grpc.Serv
 
 export class AmaasClient {
   private readonly stub: grpc.Client & Record<string, unknown>;
+  /** amaas.v1.ModelRepositoryService, sharing the channel of `stub`. */
+  private readonly admin: grpc.Client & Record<string, unknown>;
 
   constructor(address = '127.0.0.1:50051', options: { credentials?: grpc.ChannelCredentials; channelOptions?: grpc.ChannelOptions } = {}) {
     const Service = amaasV1Service();
     this.stub = new Service(address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
       ...options.channelOptions,
+    }) as grpc.Client & Record<string, unknown>;
+    const Admin = modelRepositoryService();
+    this.admin = new Admin(address, options.credentials ?? grpc.credentials.createInsecure(), {
+      channelOverride: this.stub.getChannel(),
     }) as grpc.Client & Record<string, unknown>;
   }
 
@@ -225,6 +231,34 @@ export class AmaasClient {
 
   async getModelMetadata(model: string, version = 0): Promise<ModelInfo> {
     const res = await this.unary<object, { metadata: WireModelMetadata }>('GetModelMetadata', { model_name: model, model_version: version });
+    return fromModelMetadata(res.metadata);
+  }
+
+  /** Loads a model (what its version_policy selects) or one version; resolves once loaded, with its state. */
+  async loadModel(model: string, version = 0): Promise<ModelInfo> {
+    return this.control('LoadModel', { model_name: model, model_version: version });
+  }
+
+  /** Unloads a model (version 0) or one version after its queued and running requests are answered. */
+  async unloadModel(model: string, version = 0): Promise<ModelInfo> {
+    return this.control('UnloadModel', { model_name: model, model_version: version });
+  }
+
+  /** Pins the default version (it must be READY); 0 removes the pin. */
+  async setDefaultVersion(model: string, version: number): Promise<ModelInfo> {
+    return this.control('SetDefaultVersion', { model_name: model, model_version: version });
+  }
+
+  /** Goes back to the previous default version; resolves with the model's state afterwards. */
+  async rollback(model: string): Promise<ModelInfo> {
+    return this.control('Rollback', { model_name: model });
+  }
+
+  private async control(method: string, req: object): Promise<ModelInfo> {
+    const fn = (this.admin[method] as Unary<object, { metadata: WireModelMetadata }>).bind(this.admin);
+    const res = await new Promise<{ metadata: WireModelMetadata }>((resolve, reject) =>
+      fn(req, {}, (err, r) => (err ? reject(withErrorCode(err)) : resolve(r))),
+    );
     return fromModelMetadata(res.metadata);
   }
 

@@ -24,7 +24,9 @@ export function readConfigFile(file: string): unknown {
   }
 }
 
-const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms']);
+const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms', 'repository_poll_secs']);
+/** Lists in the environment are comma-separated: AMAAS_LOAD_MODEL=mlp,scale. */
+const LIST_KEYS = new Set(['load_model']);
 
 /** AMAAS_PORT=50052 -> { port: 50052 }; only keys the schema knows are taken. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -35,7 +37,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (NUMERIC_KEYS.has(key) && !/^[0-9]+$/.test(value.trim())) {
       throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `AMAAS_${key.toUpperCase()}=${JSON.stringify(value)}: ${key} must be a non-negative integer`);
     }
-    out[key] = NUMERIC_KEYS.has(key) ? Number(value) : value;
+    out[key] = NUMERIC_KEYS.has(key) ? Number(value) : LIST_KEYS.has(key) ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
   }
   return out;
 }

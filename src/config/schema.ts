@@ -55,6 +55,42 @@ export const ModelConfigSchema = z
     allow_spinning: z.boolean().default(false),
     /** Requests queued per version before new ones are refused with RESOURCE_EXHAUSTED. */
     max_queue_size: z.number().int().min(1).default(1024),
+    /**
+     * Which version folders are loaded (Triton's names): `{ latest: N }` the N highest version numbers,
+     * `{ specific: [versions] }` exactly those, or `all`. Default `{ latest: 1 }`. Versions left out are listed
+     * as UNAVAILABLE with the reason "not selected by version_policy"; LoadModel with a version still loads one.
+     */
+    version_policy: z
+      .union([
+        z.literal('all'),
+        z.object({ latest: z.number().int().min(1) }).strict(),
+        z.object({ specific: z.array(z.number().int().min(1)).min(1) }).strict(),
+      ])
+      .default({ latest: 1 }),
+    /**
+     * Pins the version that serves requests naming no version (while it is READY). Unset: the highest READY
+     * version. SetDefaultVersion and Rollback override it at run time until the model is reloaded.
+     */
+    default_version: z.number().int().min(1).optional(),
+    /**
+     * Requests run on every worker after its session opens and before the version takes traffic, so the first
+     * real request does not pay onnxruntime's first-run cost. `generated`: requests built from the input
+     * metadata (dynamic dimensions = 1, zeros, empty strings). Sample requests in `<version>/warmup/*.json`
+     * (the CLI's JSON inputs format) run too. `runs`: how many times each is run; 0 turns warm-up off.
+     * A failed warm-up leaves the version UNAVAILABLE ("warm-up failed: ...").
+     */
+    warmup: z
+      .object({
+        generated: z.boolean().default(true),
+        runs: z.number().int().min(0).max(100).default(1),
+      })
+      .strict()
+      .default({ generated: true, runs: 1 }),
+    /**
+     * Expected SHA-256 (hex) of a version's model.onnx, by version number: `{ "2": "ab12..." }`. Checked before
+     * the version loads; a mismatch leaves it UNAVAILABLE with AMAAS_ERR_CHECKSUM_MISMATCH's message.
+     */
+    sha256: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are version numbers'), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -91,6 +127,20 @@ export interface ModelConfig {
   readonly preferredBatchSizes: readonly number[];
   readonly allowSpinning: boolean;
   readonly maxQueueSize: number;
+  readonly versionPolicy: VersionPolicy;
+  /** null: the highest READY version is the default. */
+  readonly defaultVersion: number | null;
+  readonly warmup: WarmupConfig;
+  /** Expected SHA-256 (lower-case hex) of model.onnx, by version. */
+  readonly sha256: ReadonlyMap<number, string>;
+}
+
+export type VersionPolicy = 'all' | { readonly latest: number } | { readonly specific: readonly number[] };
+
+export interface WarmupConfig {
+  readonly generated: boolean;
+  /** Times each warm-up request runs per worker; 0 = no warm-up. */
+  readonly runs: number;
 }
 
 export function resolveModelConfig(raw: unknown, cores = os.availableParallelism()): ModelConfig {
@@ -108,6 +158,10 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     preferredBatchSizes: Object.freeze([...new Set(c.dynamic_batching?.preferred_batch_sizes ?? [])].sort((a, b) => a - b)),
     allowSpinning: c.allow_spinning,
     maxQueueSize: c.max_queue_size,
+    versionPolicy: c.version_policy,
+    defaultVersion: c.default_version ?? null,
+    warmup: Object.freeze({ ...c.warmup }),
+    sha256: new Map(Object.entries(c.sha256 ?? {}).map(([v, hex]) => [Number(v), hex.toLowerCase()])),
   });
 }
 
@@ -138,6 +192,17 @@ export const ServerConfigSchema = z
     drain_timeout_ms: z.number().int().min(0).default(30_000),
     /** Log level: error, warn, info or debug. */
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    /**
+     * How the set of loaded models changes: `none` loads the repository at start; `poll` also rescans it every
+     * repository_poll_secs (new versions and models load, removed ones unload, a changed config reloads the
+     * model); `explicit` loads only the models in load_model at start. In every mode the ModelRepositoryService
+     * (and the Open Inference Protocol's repository RPCs) can load, unload and switch versions.
+     */
+    model_control_mode: z.enum(['none', 'poll', 'explicit']).default('none'),
+    /** Seconds between repository scans in `poll` mode. */
+    repository_poll_secs: z.number().int().min(1).max(86_400).default(15),
+    /** Models loaded at start in `explicit` mode (`--load-model NAME`, repeatable). */
+    load_model: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
@@ -153,6 +218,9 @@ export interface ServerConfig {
   readonly streamWindow: number;
   readonly drainTimeoutMs: number;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  readonly modelControlMode: 'none' | 'poll' | 'explicit';
+  readonly repositoryPollSecs: number;
+  readonly loadModels: readonly string[];
 }
 
 export function resolveServerConfig(raw: unknown): ServerConfig {
@@ -166,5 +234,8 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,
     logLevel: c.log_level,
+    modelControlMode: c.model_control_mode,
+    repositoryPollSecs: c.repository_poll_secs,
+    loadModels: Object.freeze([...c.load_model]),
   });
 }

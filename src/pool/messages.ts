@@ -12,6 +12,8 @@ export interface WorkerConfig {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly allowSpinning: boolean;
+  /** Warm-up the worker runs after opening its session, before it answers 'describe'. */
+  readonly warmup: { readonly generated: boolean; readonly runs: number };
 }
 
 /** A tensor as onnxruntime's Tensor constructor takes it. */
@@ -32,7 +34,18 @@ export interface DescribeTask {
   readonly kind: 'describe';
 }
 
-export type WorkerTask = RunTask | DescribeTask;
+/**
+ * Sent once per worker before the pool closes: the worker releases its session (freeing onnxruntime's native
+ * memory, which thread termination alone may leave behind). `arrived` is a shared counter the workers wait on
+ * until all `workers` have it, so no worker takes two release tasks while another gets none.
+ */
+export interface ReleaseTask {
+  readonly kind: 'release';
+  readonly arrived: SharedArrayBuffer;
+  readonly workers: number;
+}
+
+export type WorkerTask = RunTask | DescribeTask | ReleaseTask;
 
 /** One input or output as the session reports it; shape is [] when onnxruntime does not know it. */
 export interface IoMetadata {

@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { AmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { SESSION_WORKER_PATH } from '../paths';
-import type { DescribeReply, RunReply, RunTask, SessionDescription, TensorPayload, WorkerConfig } from './messages';
+import type { DescribeReply, ReleaseTask, RunReply, RunTask, SessionDescription, TensorPayload, WorkerConfig } from './messages';
 import { fromPoolRejection, fromWorkerFailure } from './worker-errors';
 
 const log = createLogger('pool');
@@ -58,8 +58,19 @@ export class SessionPool {
     return reply.outputs;
   }
 
-  /** Lets running tasks finish, then terminates the workers, which frees their sessions. */
+  /**
+   * Lets running tasks finish, has every worker release its session (native memory is not reliably freed by
+   * terminating the thread), then terminates the workers. Call it once the scheduler has drained.
+   */
   async close(): Promise<void> {
+    const arrived = new SharedArrayBuffer(4);
+    const workers = this.piscina.threads.length;
+    const task: ReleaseTask = { kind: 'release', arrived, workers };
+    try {
+      await Promise.all(Array.from({ length: workers }, () => this.piscina.run(task)));
+    } catch (err) {
+      log.warn('a worker did not release its session before closing', { error: (err as Error).message });
+    }
     await this.piscina.close();
   }
 

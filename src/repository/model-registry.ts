@@ -1,30 +1,52 @@
 /**
- * Every model the server knows, by name, with its versions. Answers "which version serves this request"
- * and describes models for the metadata RPCs. The default version is the highest READY one.
+ * Every model the server knows, by name, with its versions: the routing table ("which version serves this
+ * request") and every change to it. Loads follow each model's version_policy; a new or reloaded version is
+ * loaded and warmed in its own pool while the old one keeps serving, and only a READY version enters the
+ * table, so publishing, rolling back and unloading never fail a request.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ModelConfig } from '../config/schema';
+import { resolveModelConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
-import { ScannedModel, scanModel, scanRepository } from './scanner';
-import { resolveModelConfig } from '../config/schema';
+import { ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
+import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
 const log = createLogger('repository');
 
+export const NOT_LOADED_REASON = 'not loaded (model_control_mode explicit: load it with LoadModel)';
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 export class ModelEntry {
   readonly versions = new Map<number, ModelVersion>();
+  /** Set by SetDefaultVersion and Rollback; wins over the config's default_version until the model reloads. */
+  runtimeDefault: number | null = null;
+  /** Earlier default versions, most recent last: where Rollback goes back to. */
+  readonly previousDefaults: number[] = [];
+  /** The default version when the routing table last changed (to notice the next change). */
+  lastDefault = 0;
+  /** The repository folder as last scanned: poll mode acts on the differences from it. */
+  seen: ScannedModel | null = null;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    public config: ModelConfig,
+    /** Why the config file is unusable; every version is UNAVAILABLE with it. */
+    public configProblem: string | null = null,
+  ) {}
 
   /** Versions sorted by number. */
   get sortedVersions(): ModelVersion[] {
     return [...this.versions.values()].sort((a, b) => a.version - b.version);
   }
 
-  /** The highest READY version; 0 when none is ready. */
+  /** The pinned version (SetDefaultVersion/Rollback, else default_version) while READY, else the highest READY; 0 = none. */
   get defaultVersion(): number {
+    const pinned = this.runtimeDefault ?? this.config.defaultVersion;
+    if (pinned !== null && this.versions.get(pinned)?.state === 'READY') return pinned;
     let best = 0;
     for (const v of this.versions.values()) if (v.state === 'READY' && v.version > best) best = v.version;
     return best;
@@ -38,7 +60,7 @@ export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   private readonly listeners = new Set<ModelChangeListener>();
   /** Load/unload requests per model, run one after another so they never interleave. */
-  private readonly operations = new Map<string, Promise<void>>();
+  private readonly operations = new Map<string, Promise<unknown>>();
   private root: string | null = null;
 
   /** Subscribes to model state changes; returns the function that unsubscribes. */
@@ -48,43 +70,129 @@ export class ModelRegistry {
   }
 
   private changed(model: string): void {
+    const entry = this.models.get(model);
+    if (entry) this.noteDefault(entry);
     for (const l of [...this.listeners]) l(model);
   }
 
-  /** Scans the repository and loads every version found; a broken one is marked UNAVAILABLE, the rest serve. */
-  async loadRepository(root: string): Promise<void> {
+  /** Keeps the history Rollback walks back through, and logs every switch of the serving version. */
+  private noteDefault(entry: ModelEntry): void {
+    const now = entry.defaultVersion;
+    if (now === entry.lastDefault) return;
+    const before = entry.lastDefault;
+    if (before !== 0) {
+      const i = entry.previousDefaults.lastIndexOf(before);
+      if (i >= 0) entry.previousDefaults.splice(i, 1);
+      entry.previousDefaults.push(before);
+    }
+    entry.lastDefault = now;
+    log.info('default version changed', { model: entry.name, from: before, to: now });
+  }
+
+  /**
+   * Scans the repository and loads what each model's version_policy selects; with `only`, just those models
+   * (explicit mode: the others are listed, not loaded). A broken version is UNAVAILABLE, the rest serve.
+   */
+  async loadRepository(root: string, only: readonly string[] | null = null): Promise<void> {
     this.root = root;
     const scanned = scanRepository(root);
     if (scanned.length === 0) log.warn('model repository holds no models', { repository: root });
-    await Promise.all(scanned.map((m) => this.loadScanned(m)));
+    const missing = (only ?? []).filter((name) => !scanned.some((m) => m.name === name));
+    if (missing.length > 0) {
+      throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `load_model names models not in the repository ${root}: ${missing.join(', ')}`);
+    }
+    await Promise.all(
+      scanned.map((m) =>
+        this.serialize(m.name, async () => {
+          const entry = this.createEntry(m);
+          if (only && !only.includes(m.name)) {
+            for (const s of m.versions) this.listUnloaded(entry, s, s.problem ?? NOT_LOADED_REASON);
+            return;
+          }
+          await this.applyPolicy(entry, m, new Set(m.versions.map((v) => v.version)));
+        }),
+      ),
+    );
   }
 
-  private async loadScanned(scanned: ScannedModel): Promise<void> {
-    const entry = new ModelEntry(scanned.name);
+  private createEntry(scanned: ScannedModel): ModelEntry {
+    let entry: ModelEntry;
+    try {
+      entry = new ModelEntry(scanned.name, readModelConfig(scanned.configPath));
+    } catch (err) {
+      entry = new ModelEntry(scanned.name, resolveModelConfig({}), toAmaasError(err).message);
+    }
+    entry.seen = scanned;
     this.models.set(scanned.name, entry);
     this.changed(scanned.name);
-    let configError: string | null = null;
-    let config;
-    try {
-      config = readModelConfig(scanned.configPath);
-    } catch (err) {
-      configError = toAmaasError(err).message;
-      config = resolveModelConfig({});
-    }
     if (scanned.versions.length === 0) log.warn('model has no version folders', { model: scanned.name, dir: scanned.dir });
-    const loads: Promise<void>[] = [];
+    return entry;
+  }
+
+  /** Lists a version that is not loaded, with why; a loaded one is left alone. Returns whether it listed it. */
+  private listUnloaded(entry: ModelEntry, s: ScannedVersion, reason: string): boolean {
+    const existing = entry.versions.get(s.version);
+    if (existing && existing.state !== 'UNAVAILABLE') return false;
+    const v = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name));
+    entry.versions.set(s.version, v);
+    v.markUnavailable(reason);
+    return true;
+  }
+
+  /**
+   * Makes the loaded set match the version_policy over the scanned folders: loads the selected versions in
+   * `load` (a READY one is reloaded beside itself), then unloads versions no longer selected (only once a
+   * selected one serves, so a failed publish never takes the model down) and drops versions gone from disk.
+   */
+  private async applyPolicy(entry: ModelEntry, scanned: ScannedModel, load: ReadonlySet<number>): Promise<void> {
+    const loadable = scanned.versions.filter((s) => !s.problem).map((s) => s.version);
+    const selected = new Set(selectVersions(entry.config.versionPolicy, loadable));
     for (const s of scanned.versions) {
-      const v = new ModelVersion(scanned.name, s.version, s.modelPath, config, () => this.changed(scanned.name));
-      entry.versions.set(s.version, v);
-      const problem = configError ?? s.problem;
+      const problem = entry.configProblem ?? s.problem;
       if (problem) {
-        v.markUnavailable(problem);
-        log.error('model version cannot load', { model: scanned.name, version: s.version, reason: problem });
-      } else {
-        loads.push(v.load());
+        if (this.listUnloaded(entry, s, problem)) log.error('model version cannot load', { model: entry.name, version: s.version, reason: problem });
+      } else if (!selected.has(s.version)) {
+        if (this.listUnloaded(entry, s, NOT_SELECTED_REASON)) {
+          log.info('model version not loaded', { model: entry.name, version: s.version, reason: NOT_SELECTED_REASON, policy: describePolicy(entry.config.versionPolicy) });
+        }
       }
     }
-    await Promise.all(loads);
+    await Promise.all(scanned.versions.filter((s) => selected.has(s.version) && load.has(s.version) && !entry.configProblem).map((s) => this.loadVersion(entry, s)));
+
+    const onDisk = new Set(scanned.versions.map((s) => s.version));
+    const serving = [...selected].some((v) => entry.versions.get(v)?.state === 'READY');
+    const retire: Promise<void>[] = [];
+    for (const v of entry.sortedVersions) {
+      if (!onDisk.has(v.version)) {
+        retire.push(v.unload('removed from the repository').then(() => void entry.versions.delete(v.version)));
+      } else if (!selected.has(v.version) && v.state === 'READY') {
+        if (serving) retire.push(v.unload(NOT_SELECTED_REASON));
+        else log.warn('keeping a version the version_policy no longer selects: no selected version is ready', { model: entry.name, version: v.version, policy: describePolicy(entry.config.versionPolicy) });
+      }
+    }
+    await Promise.all(retire);
+    this.changed(entry.name);
+  }
+
+  /**
+   * Loads one version in a fresh pool. A READY instance keeps serving until the new one is READY, then the
+   * routing table switches to it in one step and the old one drains; if the new one fails, the old one stays.
+   */
+  private async loadVersion(entry: ModelEntry, s: ScannedVersion): Promise<ModelVersion> {
+    const fresh = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name));
+    const old = entry.versions.get(s.version);
+    const replacing = old?.state === 'READY' ? old : null;
+    if (!replacing) entry.versions.set(s.version, fresh);
+    await fresh.load();
+    if (!replacing) return fresh;
+    if (fresh.state !== 'READY') {
+      log.error('reload failed; the loaded instance keeps serving', { model: entry.name, version: s.version, reason: fresh.reason });
+      return fresh;
+    }
+    entry.versions.set(s.version, fresh);
+    this.changed(entry.name);
+    await replacing.unload('replaced by a reload');
+    return fresh;
   }
 
   get(name: string): ModelEntry | undefined {
@@ -106,7 +214,10 @@ export class ModelRegistry {
     return entry;
   }
 
-  /** The version that serves a request for (name, version); version 0 means the default. */
+  /**
+   * The version that serves a request for (name, version); version 0 means the default. Callers submit to the
+   * returned scheduler in the same synchronous step: the routing table is only read here.
+   */
   resolve(name: string, version: number): ServingVersion {
     if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
     const entry = this.entry(name);
@@ -130,32 +241,162 @@ export class ModelRegistry {
     return ready;
   }
 
+  private scanFolder(name: string): ScannedModel {
+    if (!this.root) throw new AmaasError('AMAAS_ERR_INTERNAL', 'the repository has not been loaded yet');
+    const dir = path.join(this.root, name);
+    if (!MODEL_NAME.test(name) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model '${name}' is not in the repository ${this.root}`);
+    }
+    return scanModel(name, dir);
+  }
+
   /**
-   * (Re)loads one model from the repository folder: its current versions are unloaded (finishing their work),
-   * then it is scanned and loaded again. NOT_FOUND when the repository has no such model folder.
+   * Loads a model from its repository folder. Without a version: re-reads the config and (re)loads what the
+   * version_policy selects, each beside any instance already serving; the run-time default pin is cleared.
+   * With one: loads just that version, whatever the policy. Rejects with the load failure when nothing of what
+   * was asked for is READY afterwards.
    */
-  loadModel(name: string): Promise<void> {
+  loadModel(name: string, version = 0): Promise<void> {
     return this.serialize(name, async () => {
-      if (!this.root) throw new AmaasError('AMAAS_ERR_INTERNAL', 'the repository has not been loaded yet');
-      const dir = path.join(this.root, name);
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-        throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model '${name}' is not in the repository ${this.root}`);
+      const scanned = this.scanFolder(name);
+      let entry = this.models.get(name);
+      if (version !== 0) {
+        const s = scanned.versions.find((x) => x.version === version);
+        if (!s) {
+          const known = scanned.versions.map((x) => x.version).join(', ') || 'none';
+          throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${name}' has no version folder ${version} (versions: ${known})`);
+        }
+        entry ??= this.createEntry(scanned);
+        if (s.problem) throw new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', s.problem);
+        if (entry.configProblem) throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', entry.configProblem);
+        const loaded = await this.loadVersion(entry, s);
+        if (loaded.state !== 'READY') throw loaded.failure ?? new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', loaded.reason);
+        return;
       }
-      const old = this.models.get(name);
-      if (old) await Promise.all([...old.versions.values()].map((v) => v.unload('reloading')));
-      await this.loadScanned(scanModel(name, dir));
+      if (entry) {
+        entry.config = readModelConfig(scanned.configPath);
+        entry.configProblem = null;
+        entry.runtimeDefault = null;
+        entry.seen = scanned;
+      } else {
+        entry = this.createEntry(scanned);
+      }
+      await this.applyPolicy(entry, scanned, new Set(scanned.versions.map((v) => v.version)));
+      if (entry.defaultVersion === 0) {
+        const failed = entry.sortedVersions.find((v) => v.failure)?.failure;
+        const reasons = entry.sortedVersions.map((v) => `version ${v.version}: ${v.reason || v.state}`).join('; ');
+        throw new AmaasError(failed?.code ?? 'AMAAS_ERR_MODEL_LOAD_FAILED', `model '${name}' loaded no ready version (${reasons || 'no version folders'})`);
+      }
     });
   }
 
-  /** Unloads every version of one model; it stays listed, UNAVAILABLE, until loaded again. */
-  unloadModel(name: string): Promise<void> {
+  /** Unloads one version (or every version, for 0) once its queued and running work is done; it stays listed. */
+  unloadModel(name: string, version = 0): Promise<void> {
     return this.serialize(name, async () => {
       const entry = this.entry(name);
-      await Promise.all([...entry.versions.values()].map((v) => v.unload('unloaded by request')));
+      const targets = version === 0 ? [...entry.versions.values()] : [this.knownVersion(entry, version)];
+      if (targets.some((v) => v.version === entry.runtimeDefault)) entry.runtimeDefault = null;
+      await Promise.all(targets.map((v) => v.unload('unloaded by request')));
     });
   }
 
-  private serialize(name: string, operation: () => Promise<void>): Promise<void> {
+  /** Pins the default version (it must be READY); 0 removes the pin. Returns the default now in force. */
+  setDefaultVersion(name: string, version: number): Promise<number> {
+    return this.serialize(name, async () => {
+      const entry = this.entry(name);
+      if (version !== 0) {
+        const v = this.knownVersion(entry, version);
+        if (v.state !== 'READY') throw unavailableError(name, v);
+      }
+      entry.runtimeDefault = version === 0 ? null : version;
+      this.changed(name);
+      return entry.defaultVersion;
+    });
+  }
+
+  /** Makes the most recent earlier default that is still READY the default again; returns it. */
+  rollback(name: string): Promise<number> {
+    return this.serialize(name, async () => {
+      const entry = this.entry(name);
+      const current = entry.defaultVersion;
+      while (entry.previousDefaults.length > 0) {
+        const candidate = entry.previousDefaults.pop()!;
+        if (candidate !== current && entry.versions.get(candidate)?.state === 'READY') {
+          entry.runtimeDefault = candidate;
+          this.changed(name);
+          log.info('rolled back', { model: name, from: current, to: candidate });
+          return candidate;
+        }
+      }
+      throw new AmaasError(
+        'AMAAS_ERR_NO_PREVIOUS_VERSION',
+        `model '${name}' has no earlier default version that is still READY to roll back to (default: ${current || 'none'})`,
+      );
+    });
+  }
+
+  private knownVersion(entry: ModelEntry, version: number): ModelVersion {
+    const v = entry.versions.get(version);
+    if (!v) {
+      const known = entry.sortedVersions.map((x) => x.version).join(', ') || 'none';
+      throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${entry.name}' has no version ${version} (versions: ${known})`);
+    }
+    return v;
+  }
+
+  /**
+   * One poll: rescans the repository and applies what changed since the last scan. New models load; removed
+   * ones unload and disappear; a changed config reloads the model; new or changed version files load (if the
+   * policy selects them) and versions the policy no longer selects unload. Unchanged models are left alone, so
+   * an explicit unload sticks until the files change.
+   */
+  async syncWithRepository(): Promise<void> {
+    if (!this.root) return;
+    const scanned = scanRepository(this.root);
+    const names = new Set(scanned.map((m) => m.name));
+    const work: Promise<unknown>[] = [];
+    for (const m of scanned) {
+      const entry = this.models.get(m.name);
+      if (!entry) {
+        log.info('new model found', { model: m.name });
+        work.push(this.loadModel(m.name).catch((err) => log.error('new model failed to load', { model: m.name, reason: toAmaasError(err).message })));
+        continue;
+      }
+      const seen = entry.seen;
+      if (!seen || seen.configFingerprint !== m.configFingerprint) {
+        log.info('model config changed; reloading', { model: m.name });
+        work.push(this.loadModel(m.name).catch((err) => log.error('model reload failed', { model: m.name, reason: toAmaasError(err).message })));
+        continue;
+      }
+      const before = new Map(seen.versions.map((v) => [v.version, v.fingerprint]));
+      const changed = new Set(m.versions.filter((v) => before.get(v.version) !== v.fingerprint).map((v) => v.version));
+      const removed = seen.versions.some((v) => !m.versions.some((x) => x.version === v.version));
+      if (changed.size === 0 && !removed) continue;
+      log.info('model versions changed', { model: m.name, changed: [...changed], removed });
+      work.push(
+        this.serialize(m.name, async () => {
+          entry.seen = m;
+          await this.applyPolicy(entry, m, changed);
+        }).catch((err) => log.error('model update failed', { model: m.name, reason: toAmaasError(err).message })),
+      );
+    }
+    for (const name of [...this.models.keys()]) {
+      if (names.has(name)) continue;
+      log.info('model removed from the repository; unloading', { model: name });
+      work.push(
+        this.serialize(name, async () => {
+          const entry = this.models.get(name);
+          if (!entry) return;
+          this.models.delete(name);
+          this.changed(name);
+          await Promise.all([...entry.versions.values()].map((v) => v.unload('removed from the repository')));
+        }),
+      );
+    }
+    await Promise.all(work);
+  }
+
+  private serialize<T>(name: string, operation: () => Promise<T>): Promise<T> {
     const previous = this.operations.get(name) ?? Promise.resolve();
     const next = previous.then(operation, operation);
     const settled = next.catch(() => undefined);
@@ -168,6 +409,7 @@ export class ModelRegistry {
 
   /** Unloads every version: each finishes its queued and running work first. */
   async unloadAll(): Promise<void> {
+    await Promise.all([...this.operations.values()]);
     const all = [...this.models.values()].flatMap((m) => [...m.versions.values()]);
     await Promise.all(all.map((v) => v.unload('server stopped')));
   }

@@ -11,6 +11,7 @@ import { DynamicBatcher } from '../scheduling/dynamic-batcher';
 import type { Scheduler } from '../scheduling/scheduler';
 import { UnbatchedScheduler } from '../scheduling/unbatched-scheduler';
 import { ModelSignature, signatureOf } from './signature';
+import { verifyChecksum } from './checksum';
 
 const log = createLogger('repository');
 
@@ -33,6 +34,7 @@ export interface ServingVersion {
 export class ModelVersion {
   private currentState: VersionState = 'LOADING';
   private currentReason = '';
+  private lastFailure: AmaasError | null = null;
   private pool: SessionPool | null = null;
   private serving: ServingVersion | null = null;
 
@@ -62,6 +64,11 @@ export class ModelVersion {
     return this.serving?.signature ?? null;
   }
 
+  /** Why the last load failed (with its catalogue code), for the caller of LoadModel; null otherwise. */
+  get failure(): AmaasError | null {
+    return this.currentState === 'UNAVAILABLE' ? this.lastFailure : null;
+  }
+
   /** The serving handle, or null unless READY. */
   get ready(): ServingVersion | null {
     return this.currentState === 'READY' ? this.serving : null;
@@ -87,6 +94,8 @@ export class ModelVersion {
     this.setState('LOADING');
     const c = this.config;
     try {
+      const expected = c.sha256.get(this.version);
+      if (expected) await verifyChecksum(this.modelPath, expected);
       const pool = await SessionPool.open(
         {
           modelPath: this.modelPath,
@@ -94,6 +103,7 @@ export class ModelVersion {
           intraOpThreads: c.intraOpThreads,
           interOpThreads: c.interOpThreads,
           allowSpinning: c.allowSpinning,
+          warmup: c.warmup,
         },
         c.instances,
         `${this.model}/${this.version}`,
@@ -127,10 +137,12 @@ export class ModelVersion {
         instances: c.instances,
         intra_op_threads: c.intraOpThreads,
         max_batch_size: batching.maxBatchSize,
+        warmup_runs: c.warmup.runs,
         load_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
       });
     } catch (err) {
       const e = toAmaasError(err);
+      this.lastFailure = e;
       this.markUnavailable(e.message);
       log.error('model version failed to load', { model: this.model, version: this.version, code: e.code, reason: e.message });
     }
@@ -142,7 +154,11 @@ export class ModelVersion {
       this.markUnavailable(this.currentReason || reason);
       return;
     }
+    // UNLOADING takes the version out of routing at once. The service resolves a version and submits to its
+    // scheduler in one synchronous step, so no request that resolved this version can reach stop() unsubmitted;
+    // the turn we yield here is a margin for callers that resolve and submit a tick apart.
     this.setState('UNLOADING');
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await this.serving.scheduler.stop();
     await this.pool.close();
     this.pool = null;

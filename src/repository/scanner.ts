@@ -15,6 +15,8 @@ export interface ScannedVersion {
   readonly modelPath: string;
   /** Why this version cannot be loaded, found without opening it (e.g. the model file is missing). */
   readonly problem?: string;
+  /** Size and modification time of model.onnx ('missing' without one): poll mode reloads a version when it changes. */
+  readonly fingerprint: string;
 }
 
 export interface ScannedModel {
@@ -23,6 +25,8 @@ export interface ScannedModel {
   readonly configPath?: string;
   /** Sorted by version number. */
   readonly versions: readonly ScannedVersion[];
+  /** The config file's contents ('' without one): poll mode reloads the model when it changes. */
+  readonly configFingerprint: string;
 }
 
 const VERSION_DIR = /^[1-9][0-9]{0,15}$/;
@@ -46,14 +50,30 @@ export function scanModel(name: string, dir: string): ScannedModel {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!isDirectory(dir, e) || !VERSION_DIR.test(e.name)) continue;
     const modelPath = path.join(dir, e.name, MODEL_FILE);
-    const version: ScannedVersion = fs.existsSync(modelPath)
-      ? { version: Number(e.name), modelPath }
-      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing in ${path.join(dir, e.name)}` };
+    const stat = statOrNull(modelPath);
+    const version: ScannedVersion = stat
+      ? { version: Number(e.name), modelPath, fingerprint: `${stat.size}:${stat.mtimeMs}` }
+      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing in ${path.join(dir, e.name)}`, fingerprint: 'missing' };
     versions.push(version);
   }
   versions.sort((a, b) => a.version - b.version);
   const configPath = CONFIG_FILES.map((f) => path.join(dir, f)).find((p) => fs.existsSync(p));
-  return { name, dir, configPath, versions };
+  let configFingerprint = '';
+  try {
+    configFingerprint = configPath ? `${configPath}\n${fs.readFileSync(configPath, 'utf8')}` : '';
+  } catch {
+    configFingerprint = `${configPath}: unreadable`;
+  }
+  return { name, dir, configPath, versions, configFingerprint };
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    const stat = fs.statSync(file);
+    return stat.isFile() ? stat : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Follows symlinks, so a repository can link models in from elsewhere. */

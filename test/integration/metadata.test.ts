@@ -12,7 +12,8 @@ let ts: TestServer;
 
 beforeAll(async () => {
   const repo = await makeRepository([
-    { model: 'scale' },
+    // Both versions load only because the policy says so (the default policy loads the latest one).
+    { model: 'scale', config: { version_policy: 'all' } },
     { model: 'scale_v2', name: 'scale', version: 2 },
     { model: 'mlp' },
     { model: 'int64_ops', name: 'half_broken' },
@@ -21,6 +22,7 @@ beforeAll(async () => {
     { model: 'scale', name: 'bad_config' },
   ]);
   writeCorruptModel(repo, 'half_broken', 2);
+  writeModelConfig(repo, 'half_broken', { version_policy: 'all' });
   fs.mkdirSync(path.join(repo, 'half_broken', '3'));
   writeModelConfig(repo, 'on_cuda', { device: 'cuda' });
   writeModelConfig(repo, 'on_auto', { device: 'auto' });

@@ -9,7 +9,7 @@ import type { DrainState } from '../drain';
 export type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
 /** The whole server ("") and every service it serves on its gRPC port. */
-export const SERVER_HEALTH_NAMES: readonly string[] = ['', 'amaas.v1.InferenceService', 'inference.GRPCInferenceService', 'grpc.health.v1.Health'];
+export const SERVER_HEALTH_NAMES: readonly string[] = ['', 'amaas.v1.InferenceService', 'amaas.v1.ModelRepositoryService', 'inference.GRPCInferenceService', 'grpc.health.v1.Health'];
 
 export class HealthStatus {
   constructor(

@@ -1,4 +1,4 @@
-/** RepositoryModelLoad (Triton): (re)loads a model from the repository folder; answers once it is loaded. */
+/** RepositoryModelLoad (Triton): (re)loads a model from the repository folder, like amaas.v1 LoadModel; answers once it is loaded. */
 import { AmaasError } from '../../errors';
 import type { ApiContext } from '../context';
 import type { WireRepositoryModelRequest } from './messages';
@@ -8,12 +8,9 @@ export function repositoryModelLoadHandler(ctx: ApiContext) {
   return unary<WireRepositoryModelRequest, Record<string, never>>(async (r) => {
     if (!r.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
     if (ctx.drain.draining) throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down');
+    // The same machinery as amaas.v1 LoadModel: a zero-downtime (re)load of what the version_policy selects,
+    // failing when no version is READY afterwards.
     await ctx.registry.loadModel(r.model_name);
-    const entry = ctx.registry.entry(r.model_name);
-    if (entry.defaultVersion === 0) {
-      const reasons = entry.sortedVersions.map((v) => `version ${v.version}: ${v.reason || v.state}`).join('; ');
-      throw new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', `model '${r.model_name}' loaded no ready version (${reasons || 'no version folders'})`);
-    }
     return {};
   });
 }

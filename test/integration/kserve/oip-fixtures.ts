@@ -9,7 +9,7 @@ import type { Message } from './oip-client';
 export const PADDLE_DET = path.join(__dirname, '..', '..', '..', '..', 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_det_infer.onnx');
 
 export const OIP_MODELS: readonly RepositoryEntry[] = [
-  { model: 'scale' },
+  { model: 'scale', config: { version_policy: 'all' } },
   { model: 'scale_v2', name: 'scale', version: 2 },
   { model: 'mlp' },
   { model: 'multi_io' },

@@ -157,8 +157,10 @@ describe('configFromEnv', () => {
     const shape = ServerConfigSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
     for (const key of Object.keys(shape)) {
       const takesNumbers = shape[key].safeParse(2048).success;
+      // List settings (load_model) take comma-separated names.
+      const takesLists = shape[key].safeParse(['2048']).success;
       const value = configFromEnv({ [`AMAAS_${key.toUpperCase()}`]: '2048' })[key];
-      expect({ key, type: typeof value }).toEqual({ key, type: takesNumbers ? 'number' : 'string' });
+      expect({ key, type: typeof value }).toEqual({ key, type: takesNumbers ? 'number' : takesLists ? 'object' : 'string' });
     }
   });
 

@@ -81,7 +81,7 @@ describe('scanRepository', () => {
   it('lists a model with no version folders with no versions', () => {
     const repo = tempDir();
     fs.mkdirSync(path.join(repo, 'empty'));
-    expect(scanRepository(repo)).toEqual([{ name: 'empty', dir: path.join(repo, 'empty'), configPath: undefined, versions: [] }]);
+    expect(scanRepository(repo)).toEqual([{ name: 'empty', dir: path.join(repo, 'empty'), configPath: undefined, versions: [], configFingerprint: '' }]);
   });
 
   it.each(['config.yaml', 'config.yml', 'config.json'])('finds %s', (file) => {

@@ -1,0 +1,16 @@
+/** amaas.v1.ModelRepositoryService: the handler of every RPC, keyed by RPC name, for grpc.Server.addService. */
+import type * as grpc from '@grpc/grpc-js';
+import type { ApiContext } from '../context';
+import { loadModelHandler } from './load-model';
+import { rollbackHandler } from './rollback';
+import { setDefaultVersionHandler } from './set-default-version';
+import { unloadModelHandler } from './unload-model';
+
+export function modelRepositoryServiceHandlers(ctx: ApiContext): grpc.UntypedServiceImplementation {
+  return {
+    LoadModel: loadModelHandler(ctx),
+    UnloadModel: unloadModelHandler(ctx),
+    SetDefaultVersion: setDefaultVersionHandler(ctx),
+    Rollback: rollbackHandler(ctx),
+  } as grpc.UntypedServiceImplementation;
+}
