@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
-export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 500;
+export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 0;
 
 /** Per-model settings, from `<repo>/<model>/config.yaml` (or config.json). Keys are snake_case, like Triton's. */
 export const ModelConfigSchema = z
@@ -38,9 +38,10 @@ export const ModelConfigSchema = z
     dynamic_batching: z
       .object({
         /**
-         * How long the oldest waiting request may wait for companions before its batch runs anyway. Default 500:
-         * well under one model run of anything but toy models, and enough to gather requests that arrive in the
-         * same burst. Node timers tick in milliseconds, so values in (0, 1000) wait about 1 ms when they expire.
+         * How long the oldest waiting request may wait for companions while a worker is free. Default 0: run at
+         * once with whatever is queued; batches still form from requests that queue while the workers are busy.
+         * Measured on mlp_large (bench/, BENCHMARKS.md): 0 cut the c=1 median by about 1.3 ms against 500 and
+         * matched it at c=64. Node timers tick in milliseconds, so values in (0, 1000) wait about 1 ms.
          */
         max_queue_delay_microseconds: z.number().int().min(0).max(1_000_000).default(DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS),
         /** Batch sizes (rows) to run as soon as they can be formed, without waiting out the delay. Default: none. */

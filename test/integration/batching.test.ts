@@ -17,7 +17,7 @@ let ts: TestServer;
 
 beforeAll(async () => {
   repo = await makeRepository([
-    // Default batching (max_batch_size 32, 500 µs delay): nothing in its config.
+    // Default batching (max_batch_size 32, no delay): nothing in its config.
     { model: 'mlp' },
     // A long delay makes merging certain for the copy count, whatever the machine's load.
     { model: 'mlp', name: 'mlp_patient', config: { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 50_000 } } },

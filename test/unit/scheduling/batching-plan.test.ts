@@ -41,7 +41,7 @@ describe('planBatching', () => {
       maxQueueDelayMicroseconds: DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS,
       preferredBatchSizes: [],
     });
-    expect(DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS).toBe(500);
+    expect(DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS).toBe(0);
   });
 
   it('takes max_batch_size and the dynamic_batching block from the config; an explicit size also limits requests', () => {
