@@ -30,8 +30,10 @@ async function main(job: Job): Promise<void> {
     await session.run(feeds);
     latencies.push(performance.now() - t0);
   }
-  parentPort!.postMessage({ runs: latencies.length, latencies });
+  // Release before reporting: the thread then ends on its own; terminating it with a live session aborts.
   await session.release();
+  parentPort!.postMessage({ runs: latencies.length, latencies });
+  parentPort!.close();
 }
 
 main(workerData as Job);

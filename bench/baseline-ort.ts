@@ -35,8 +35,9 @@ async function measure(modelPath: string, inputName: string, dims: number[], c: 
   await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
   const results = workers.map((w) => new Promise<{ runs: number; latencies: number[] }>((r) => w.once('message', r)));
   for (const w of workers) w.postMessage('go');
+  const exited = workers.map((w) => new Promise((r) => w.once('exit', r)));
   const done = await Promise.all(results);
-  await Promise.all(workers.map((w) => w.terminate()));
+  await Promise.all(exited);
   const runs = done.reduce((n, d) => n + d.runs, 0);
   return { ...c, samplesPerSec: (runs * c.batch) / (durationMs / 1000), p50Ms: summarize(done.flatMap((d) => d.latencies)).p50 };
 }

@@ -43,7 +43,9 @@ export function renderResult(file: string): string {
     );
   });
   const out: string[] = [];
-  out.push(`### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${o.batching ? 'on' : 'off'}`);
+  // A model's own bench config may turn batching off (max_batch_size 0) whatever the command line says.
+  const batching = o.batching && BENCH_MODELS[o.model].config.max_batch_size !== 0;
+  out.push(`### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${batching ? 'on' : 'off'}`);
   out.push('');
   out.push(`Command: \`${r.command}\`  `);
   out.push(`Machine: ${r.machine}  `);
