@@ -1,21 +1,11 @@
 import { DataTypeName, dataTypeByName } from '../../../src/codec/dtypes';
-import { AmaasError, ErrorCode } from '../../../src/errors';
 import { flattenNested, tensorFromJson, tensorJsonValues } from '../../../src/codec/json-tensor';
 import { Tensor } from '../../../src/codec/tensor-codec';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
 
 const dt = (name: DataTypeName) => dataTypeByName(name)!;
 
-function expectCode(fn: () => unknown, code: ErrorCode, ...inMessage: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AmaasError);
-  expect((caught as AmaasError).code).toBe(code);
-  for (const s of inMessage) expect((caught as AmaasError).message).toContain(s);
-}
+const expectCode = expectAmaasError;
 
 describe('flattenNested', () => {
   it('infers the shape of nested arrays and flattens row-major', () => {

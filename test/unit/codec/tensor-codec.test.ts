@@ -1,5 +1,4 @@
 import { DataTypeName, NumericArray, dataTypeByName } from '../../../src/codec/dtypes';
-import { AmaasError, ErrorCode } from '../../../src/errors';
 import {
   Tensor,
   TypedContents,
@@ -10,26 +9,12 @@ import {
   encodeTyped,
   parseShape,
 } from '../../../src/codec/tensor-codec';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
 
 const dt = (name: DataTypeName) => dataTypeByName(name)!;
 
-/** Runs fn and returns the AmaasError it throws (failing the test when it throws nothing or something else). */
-function thrown(fn: () => unknown): AmaasError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AmaasError);
-    return err as AmaasError;
-  }
-  throw new Error('expected an AmaasError, but nothing was thrown');
-}
 
-function expectCode(fn: () => unknown, code: ErrorCode, ...inMessage: string[]): AmaasError {
-  const e = thrown(fn);
-  expect(e.code).toBe(code);
-  for (const s of inMessage) expect(e.message).toContain(s);
-  return e;
-}
+const expectCode = expectAmaasError;
 
 /** Copies `bytes` into a fresh Buffer at an odd byte offset, so the view is misaligned for every width > 1. */
 function unaligned(bytes: Uint8Array): Buffer {

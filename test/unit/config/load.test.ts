@@ -1,36 +1,16 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configFromEnv, describeZodError, loadServerConfig, readConfigFile } from '../../../src/config/load';
 import { ServerConfigSchema } from '../../../src/config/schema';
-import { AmaasError } from '../../../src/errors';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
+import { tempFiles } from '../../helpers/temp-files';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempFiles('amaas-load-');
+afterAll(() => temp.cleanup());
+const configFile = temp.file;
 
-function configFile(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-load-'));
-  made.push(dir);
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-function expectConfigInvalid(fn: () => unknown, ...inMessage: string[]): AmaasError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AmaasError);
-  const e = caught as AmaasError;
-  expect(e.code).toBe('AMAAS_ERR_CONFIG_INVALID');
-  for (const s of inMessage) expect(e.message).toContain(s);
-  return e;
-}
+const expectConfigInvalid = (fn: () => unknown, ...inMessage: string[]) =>
+  expectAmaasError(fn, 'AMAAS_ERR_CONFIG_INVALID', ...inMessage);
 
 const DEFAULTS = {
   host: '127.0.0.1',

@@ -1,36 +1,16 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS, resolveModelConfig } from '../../../src/config/schema';
-import { AmaasError } from '../../../src/errors';
 import { readModelConfig } from '../../../src/repository/model-config';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
+import { tempFiles } from '../../helpers/temp-files';
 
-const made: string[] = [];
-afterAll(() => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempFiles('amaas-model-config-');
+afterAll(() => temp.cleanup());
+const configFile = temp.file;
 
-function configFile(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-model-config-'));
-  made.push(dir);
-  const file = path.join(dir, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
-
-function expectConfigInvalid(fn: () => unknown, ...inMessage: string[]): AmaasError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AmaasError);
-  const e = caught as AmaasError;
-  expect(e.code).toBe('AMAAS_ERR_CONFIG_INVALID');
-  for (const s of inMessage) expect(e.message).toContain(s);
-  return e;
-}
+const expectConfigInvalid = (fn: () => unknown, ...inMessage: string[]) =>
+  expectAmaasError(fn, 'AMAAS_ERR_CONFIG_INVALID', ...inMessage);
 
 describe('resolveModelConfig', () => {
   it('fills every default', () => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AmaasError } from '../../../src/errors';
 import { scanModel, scanRepository } from '../../../src/repository/scanner';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
 
 const made: string[] = [];
 function tempDir(): string {
@@ -27,17 +27,8 @@ function addVersion(repo: string, model: string, version: string, withModel = tr
   if (withModel) fs.writeFileSync(path.join(dir, 'model.onnx'), 'not really onnx');
 }
 
-function expectConfigInvalid(fn: () => unknown, ...inMessage: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AmaasError);
-  expect((caught as AmaasError).code).toBe('AMAAS_ERR_CONFIG_INVALID');
-  for (const s of inMessage) expect((caught as AmaasError).message).toContain(s);
-}
+const expectConfigInvalid = (fn: () => unknown, ...inMessage: string[]) =>
+  void expectAmaasError(fn, 'AMAAS_ERR_CONFIG_INVALID', ...inMessage);
 
 describe('scanRepository', () => {
   it('sorts versions numerically (2 before 10)', () => {

@@ -1,12 +1,12 @@
 import { DataTypeName, dataTypeByName } from '../../../src/codec/dtypes';
 import type { Tensor } from '../../../src/codec/tensor-codec';
 import { resolveModelConfig } from '../../../src/config/schema';
-import { AmaasError, ErrorCode } from '../../../src/errors';
 import type { SessionDescription } from '../../../src/pool/messages';
 import type { ServingVersion } from '../../../src/repository/model-version';
 import { signatureOf } from '../../../src/repository/signature';
 import type { Scheduler } from '../../../src/scheduling/scheduler';
 import { validateRequest } from '../../../src/service/request-validation';
+import { expectAmaasError } from '../../helpers/expect-amaas-error';
 
 const MODEL = 'mnist_like';
 const dt = (name: DataTypeName) => dataTypeByName(name)!;
@@ -52,19 +52,7 @@ const mask = (shape = [2, 4]) => tensor('mask', 'BOOL', shape);
 const ids = (shape: number[] = [2, 3]) => tensor('ids', 'INT64', shape);
 const allInputs = () => [image(), mask(), ids()];
 
-function expectFailure(fn: () => unknown, code: ErrorCode, ...names: string[]): AmaasError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AmaasError);
-  const e = caught as AmaasError;
-  expect(e.code).toBe(code);
-  for (const n of names) expect(e.message).toContain(n);
-  return e;
-}
+const expectFailure = expectAmaasError;
 
 describe('validateRequest: inputs', () => {
   const target = servingVersion();
