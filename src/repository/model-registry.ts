@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelConfig } from '../config/schema';
 import { resolveModelConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
+import { ModelEntry } from './model-entry';
 import { ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
@@ -19,39 +19,6 @@ const log = createLogger('repository');
 
 export const NOT_LOADED_REASON = 'not loaded (model_control_mode explicit: load it with LoadModel)';
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-export class ModelEntry {
-  readonly versions = new Map<number, ModelVersion>();
-  /** Set by SetDefaultVersion and Rollback; wins over the config's default_version until the model reloads. */
-  runtimeDefault: number | null = null;
-  /** Earlier default versions, most recent last: where Rollback goes back to. */
-  readonly previousDefaults: number[] = [];
-  /** The default version when the routing table last changed (to notice the next change). */
-  lastDefault = 0;
-  /** The repository folder as last scanned: poll mode acts on the differences from it. */
-  seen: ScannedModel | null = null;
-
-  constructor(
-    readonly name: string,
-    public config: ModelConfig,
-    /** Why the config file is unusable; every version is UNAVAILABLE with it. */
-    public configProblem: string | null = null,
-  ) {}
-
-  /** Versions sorted by number. */
-  get sortedVersions(): ModelVersion[] {
-    return [...this.versions.values()].sort((a, b) => a.version - b.version);
-  }
-
-  /** The pinned version (SetDefaultVersion/Rollback, else default_version) while READY, else the highest READY; 0 = none. */
-  get defaultVersion(): number {
-    const pinned = this.runtimeDefault ?? this.config.defaultVersion;
-    if (pinned !== null && this.versions.get(pinned)?.state === 'READY') return pinned;
-    let best = 0;
-    for (const v of this.versions.values()) if (v.state === 'READY' && v.version > best) best = v.version;
-    return best;
-  }
-}
 
 /** Told the model's name whenever one of its versions changes state, or the model is (re)loaded. */
 export type ModelChangeListener = (model: string) => void;

@@ -1,6 +1,6 @@
 /** A registry entry -> the ModelMetadata message (shared by ListModels and GetModelMetadata). */
 import { dataTypeToWire } from '../../codec/dtypes';
-import type { ModelEntry } from '../../repository/model-registry';
+import type { ModelEntry } from '../../repository/model-entry';
 import type { TensorSpec } from '../../repository/signature';
 import type { WireModelMetadata, WireTensorMetadata } from './messages';
 

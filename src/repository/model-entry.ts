@@ -1,0 +1,40 @@
+/**
+ * One model as the registry holds it: its versions, its config, and what decides its default version
+ * (a run-time pin from SetDefaultVersion/Rollback, the config's default_version, else the highest READY).
+ */
+import type { ModelConfig } from '../config/schema';
+import type { ModelVersion } from './model-version';
+import type { ScannedModel } from './scanner';
+
+export class ModelEntry {
+  readonly versions = new Map<number, ModelVersion>();
+  /** Set by SetDefaultVersion and Rollback; wins over the config's default_version until the model reloads. */
+  runtimeDefault: number | null = null;
+  /** Earlier default versions, most recent last: where Rollback goes back to. */
+  readonly previousDefaults: number[] = [];
+  /** The default version when the routing table last changed (to notice the next change). */
+  lastDefault = 0;
+  /** The repository folder as last scanned: poll mode acts on the differences from it. */
+  seen: ScannedModel | null = null;
+
+  constructor(
+    readonly name: string,
+    public config: ModelConfig,
+    /** Why the config file is unusable; every version is UNAVAILABLE with it. */
+    public configProblem: string | null = null,
+  ) {}
+
+  /** Versions sorted by number. */
+  get sortedVersions(): ModelVersion[] {
+    return [...this.versions.values()].sort((a, b) => a.version - b.version);
+  }
+
+  /** The pinned version (SetDefaultVersion/Rollback, else default_version) while READY, else the highest READY; 0 = none. */
+  get defaultVersion(): number {
+    const pinned = this.runtimeDefault ?? this.config.defaultVersion;
+    if (pinned !== null && this.versions.get(pinned)?.state === 'READY') return pinned;
+    let best = 0;
+    for (const v of this.versions.values()) if (v.state === 'READY' && v.version > best) best = v.version;
+    return best;
+  }
+}
