@@ -13,8 +13,11 @@ import { CallSignal, callSignal } from './call-signal';
 import type { ApiContext } from './context';
 import { toServiceError } from './status-map';
 
-/** Answers one item; must not reject: failures become answers of their own (an item status, an error message). */
-export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal) => Promise<Res>;
+/**
+ * Answers one item; must not reject: failures become answers of their own (an item status, an error message).
+ * `deadline`: the stream's server-side deadline (CallSignal.deadline), shared by its items.
+ */
+export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined) => Promise<Res>;
 
 class WindowedStream<Req, Res> {
   private inFlight = 0;
@@ -30,7 +33,7 @@ class WindowedStream<Req, Res> {
     private readonly call: grpc.ServerDuplexStream<Req, Res>,
     private readonly answer: AnswerItem<Req, Res>,
   ) {
-    this.cs = callSignal(call);
+    this.cs = callSignal(call, ctx.config.deadlineMarginMs);
     this.stopListeningForDrain = ctx.drain.onDrain(() => this.beginDrain());
     call.on('data', (item: Req) => this.onItem(item));
     call.on('end', () => {
@@ -48,7 +51,7 @@ class WindowedStream<Req, Res> {
   private onItem(item: Req): void {
     this.inFlight++;
     this.updateFlow();
-    void this.answer(item, this.cs.signal).then((answer) => {
+    void this.answer(item, this.cs.signal, this.cs.deadline).then((answer) => {
       this.inFlight--;
       if (this.finished) return;
       if (!this.call.write(answer)) this.writeBlocked = true;

@@ -24,7 +24,7 @@ export function readConfigFile(file: string): unknown {
   }
 }
 
-const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms', 'repository_poll_secs']);
+const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms', 'deadline_margin_ms', 'repository_poll_secs']);
 /** Lists in the environment are comma-separated: AMAAS_LOAD_MODEL=mlp,scale. */
 const LIST_KEYS = new Set(['load_model']);
 

@@ -8,6 +8,8 @@ import { z } from 'zod';
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
 export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 0;
+/** deadline_margin_ms's default. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 5;
 
 /** Per-model settings, from `<repo>/<model>/config.yaml` (or config.json). Keys are snake_case, like Triton's. */
 export const ModelConfigSchema = z
@@ -191,6 +193,15 @@ export const ServerConfigSchema = z
     stream_window: z.number().int().min(1).max(65536).default(64),
     /** On SIGTERM/SIGINT, how long in-flight calls may take to finish before they are cancelled. */
     drain_timeout_ms: z.number().int().min(0).default(30_000),
+    /**
+     * How long before a call's deadline the server answers DEADLINE_EXCEEDED for a request still queued, and
+     * the slack deadline-aware admission keeps: a request whose expected queue wait and run would pass
+     * (deadline - margin) is refused at once. The server's status must reach the client before the client's
+     * own deadline timer fires; otherwise the client cancels with an HTTP/2 RST_STREAM, and a storm of those
+     * under overload trips Node's rapid-reset protection, which closes the session and fails unrelated calls.
+     * Default 5 ms: more than a loopback or LAN round trip and the timer's 1 ms granularity.
+     */
+    deadline_margin_ms: z.number().int().min(0).max(60_000).default(DEFAULT_DEADLINE_MARGIN_MS),
     /** Log level: error, warn, info or debug. */
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /**
@@ -218,6 +229,8 @@ export interface ServerConfig {
   readonly maxMessageBytes: number;
   readonly streamWindow: number;
   readonly drainTimeoutMs: number;
+  /** The server answers a call this many ms before its deadline (deadline_margin_ms). */
+  readonly deadlineMarginMs: number;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly modelControlMode: 'none' | 'poll' | 'explicit';
   readonly repositoryPollSecs: number;
@@ -234,6 +247,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,
+    deadlineMarginMs: c.deadline_margin_ms,
     logLevel: c.log_level,
     modelControlMode: c.model_control_mode,
     repositoryPollSecs: c.repository_poll_secs,

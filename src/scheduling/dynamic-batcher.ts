@@ -10,6 +10,7 @@ import { AmaasError } from '../errors';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchPolicy, BatchPolicyOptions, Clock } from './batch-policy';
+import { DrainRate, admissionError } from './drain-rate';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
 
@@ -30,6 +31,8 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   /** Batches inside the pool at once. Default: 2 x instances (one running and one ready per worker). */
   readonly concurrency?: number;
   readonly clock?: Clock;
+  /** Ms since the epoch, the clock of job deadlines; Date.now unless a test injects one. */
+  readonly wallClock?: Clock;
   readonly timer?: BatchTimer;
 }
 
@@ -62,6 +65,11 @@ interface Group {
   readonly waiting: Waiting[];
 }
 
+/** A request's share of the work: its rows, at least 1 (a request whose inputs disagree on rows counts 1). */
+function units(w: Waiting): number {
+  return Math.max(1, w.rows);
+}
+
 // Node's timers tick in whole milliseconds; setTimeout treats anything below 1 as 1.
 const NODE_TIMER: BatchTimer = {
   set: (callback, delayMs) => setTimeout(callback, Math.ceil(delayMs)),
@@ -73,7 +81,12 @@ export class DynamicBatcher implements Scheduler {
   private readonly groups = new Map<string, Group>();
   private readonly policy: BatchPolicy;
   private readonly clock: Clock;
+  private readonly wallClock: Clock;
   private readonly timer: BatchTimer;
+  /** Service time per batch and rows per batch, for admission by expected wait (rows are the unit of work). */
+  readonly drain: DrainRate;
+  /** Rows of the requests waiting in the queue (a request's rows count at least 1). */
+  private waitingRows = 0;
   private readonly concurrency: number;
   private waitingCount = 0;
   private batchesInPool = 0;
@@ -91,6 +104,8 @@ export class DynamicBatcher implements Scheduler {
     this.timer = options.timer ?? NODE_TIMER;
     this.concurrency = options.concurrency ?? pool.instances * 2;
     this.policy = new BatchPolicy(options, this.clock);
+    this.wallClock = options.wallClock ?? Date.now;
+    this.drain = new DrainRate(pool.instances, this.clock);
   }
 
   get queued(): number {
@@ -118,6 +133,9 @@ export class DynamicBatcher implements Scheduler {
         ),
       );
     }
+    // Deadline-aware admission: refuse now, before taking a queue slot, a job that would wait past its deadline.
+    const late = admissionError(this.drain.estimate(this.waitingRows), job.deadline, this.wallClock());
+    if (late) return Promise.reject(late);
     return new Promise((resolve, reject) => {
       const key = mergeKey(job.inputs, job.outputNames);
       const group = this.groupFor(key);
@@ -139,6 +157,7 @@ export class DynamicBatcher implements Scheduler {
       job.signal?.addEventListener('abort', waiting.onAbort, { once: true });
       group.waiting.push(waiting);
       this.waitingCount++;
+      this.waitingRows += units(waiting);
       this.pump();
     });
   }
@@ -158,6 +177,7 @@ export class DynamicBatcher implements Scheduler {
     w.group.waiting.splice(i, 1);
     if (w.group.waiting.length === 0) this.groups.delete(w.group.key);
     this.waitingCount--;
+    this.waitingRows -= units(w);
     return true;
   }
 
@@ -201,6 +221,8 @@ export class DynamicBatcher implements Scheduler {
     const members = group.waiting.splice(0, take);
     if (group.waiting.length === 0) this.groups.delete(group.key);
     this.waitingCount -= members.length;
+    const rows = members.reduce((sum, m) => sum + units(m), 0);
+    this.waitingRows -= rows;
     for (const m of members) m.job.signal?.removeEventListener('abort', m.onAbort);
     // Queue time ends here for every member (ModelStatistics).
     for (const m of members) m.job.onStart?.();
@@ -209,11 +231,18 @@ export class DynamicBatcher implements Scheduler {
     this.stats.batches++;
     this.stats.requests += members.length;
     if (members.length > 1) this.stats.mergedRequests += members.length;
+    const run = this.drain.started(rows);
     this.runBatch(members)
       .then(
-        (results) => members.forEach((m, i) => m.resolve(results[i])),
+        (results) => {
+          this.drain.finished(run, true);
+          members.forEach((m, i) => m.resolve(results[i]));
+        },
         // One failure of the merged run is every member's failure.
-        (err) => members.forEach((m) => m.reject(err)),
+        (err) => {
+          this.drain.finished(run, false);
+          members.forEach((m) => m.reject(err));
+        },
       )
       .finally(() => {
         this.batchesInPool--;

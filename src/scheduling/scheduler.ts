@@ -20,12 +20,21 @@ export interface InferenceJob {
   readonly outputNames: readonly string[];
   /** Aborting removes a queued job (rejecting with the signal's reason); a running job is left to finish. */
   readonly signal?: AbortSignal;
+  /**
+   * When the server must have answered, in ms since the epoch (Date.now's clock): the call's deadline less
+   * deadline_margin_ms. A job whose expected queue wait and run would pass it is refused at once with
+   * AMAAS_ERR_DEADLINE_EXCEEDED (drain-rate.ts); the signal aborts a queued job at this time. Unset: none.
+   */
+  readonly deadline?: number;
   /** Called when the job leaves the queue for a worker: ends its queue time, starts its compute time. */
   readonly onStart?: () => void;
 }
 
 export interface Scheduler {
-  /** Queues a job; rejects at once with AMAAS_ERR_QUEUE_FULL when the queue is full. */
+  /**
+   * Queues a job; rejects at once with AMAAS_ERR_QUEUE_FULL when the queue is full, and with
+   * AMAAS_ERR_DEADLINE_EXCEEDED when the work ahead of it would outlast its deadline.
+   */
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>>;
   /** Jobs waiting for a worker. */
   readonly queued: number;

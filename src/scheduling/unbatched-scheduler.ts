@@ -3,9 +3,12 @@
  * running and one ready per worker, so a worker never idles for a round trip) and the rest in its own queue,
  * where a deadline or cancellation can still drop them before they cost any compute.
  */
+import { performance } from 'node:perf_hooks';
 import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
+import type { Clock } from './batch-policy';
+import { DrainRate, admissionError } from './drain-rate';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
 
@@ -16,17 +19,34 @@ interface Waiting {
   readonly onAbort: () => void;
 }
 
+export interface UnbatchedSchedulerOptions {
+  /** Jobs inside the pool at once. Default: 2 x instances (one running and one ready per worker). */
+  readonly concurrency?: number;
+  /** Monotonic ms for service times; performance.now unless a test injects one. */
+  readonly clock?: Clock;
+  /** Ms since the epoch, the clock of job deadlines; Date.now unless a test injects one. */
+  readonly wallClock?: Clock;
+}
+
 export class UnbatchedScheduler implements Scheduler {
   private readonly queue: Waiting[] = [];
   private inPool = 0;
   private stopping = false;
   private idle: (() => void) | null = null;
+  private readonly concurrency: number;
+  private readonly wallClock: Clock;
+  /** Service time per job, for admission by expected wait. */
+  readonly drain: DrainRate;
 
   constructor(
-    private readonly pool: SessionPool,
+    private readonly pool: Pick<SessionPool, 'instances' | 'run'>,
     private readonly maxQueueSize: number,
-    private readonly concurrency = pool.instances * 2,
-  ) {}
+    options: UnbatchedSchedulerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? pool.instances * 2;
+    this.wallClock = options.wallClock ?? Date.now;
+    this.drain = new DrainRate(pool.instances, options.clock ?? (() => performance.now()));
+  }
 
   get queued(): number {
     return this.queue.length;
@@ -52,6 +72,9 @@ export class UnbatchedScheduler implements Scheduler {
         new AmaasError('AMAAS_ERR_QUEUE_FULL', `the model's queue is full (${this.maxQueueSize} requests waiting); retry later`),
       );
     }
+    // Deadline-aware admission: refuse now, before taking a queue slot, a job that would wait past its deadline.
+    const late = admissionError(this.drain.estimate(this.queue.length), job.deadline, this.wallClock());
+    if (late) return Promise.reject(late);
     return new Promise((resolve, reject) => {
       const waiting: Waiting = {
         job,
@@ -87,9 +110,19 @@ export class UnbatchedScheduler implements Scheduler {
         continue;
       }
       this.copied += owned.bytesCopied;
+      const run = this.drain.started(1);
       this.pool
         .run({ kind: 'run', inputs: owned.inputs, outputNames: next.job.outputNames }, owned.transferList)
-        .then(next.resolve, next.reject)
+        .then(
+          (outputs) => {
+            this.drain.finished(run, true);
+            next.resolve(outputs);
+          },
+          (err) => {
+            this.drain.finished(run, false);
+            next.reject(err);
+          },
+        )
         .finally(() => {
           this.inPool--;
           this.dispatch();

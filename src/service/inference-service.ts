@@ -37,12 +37,16 @@ export class InferenceService {
     readonly statistics = new ModelStatistics(),
   ) {}
 
-  async infer(request: InferenceRequest, signal?: AbortSignal): Promise<InferenceResult> {
+  /**
+   * `deadline`: when the server must have answered (ms since the epoch; CallSignal.deadline), or undefined.
+   * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_DEADLINE_EXCEEDED.
+   */
+  async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number): Promise<InferenceResult> {
     const target = this.registry.resolve(request.modelName, request.modelVersion);
     const received = process.hrtime.bigint();
     let started: bigint | undefined;
     try {
-      const result = await this.run(target, request, signal, () => (started = process.hrtime.bigint()));
+      const result = await this.run(target, request, signal, deadline, () => (started = process.hrtime.bigint()));
       this.record(target, request, received, started, true);
       return result;
     } catch (err) {
@@ -65,11 +69,11 @@ export class InferenceService {
     });
   }
 
-  private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, onStart: () => void): Promise<InferenceResult> {
+  private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
     const inputs: Record<string, JobInput> = {};
     for (const t of request.inputs) inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
-    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, onStart });
+    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, deadline, onStart });
     return {
       modelName: target.model,
       modelVersion: target.version,

@@ -14,11 +14,11 @@ import { runPredict } from './predict';
 const OK = { code: grpc.status.OK, message: '', error_code: '' };
 
 function answerItem(ctx: ApiContext) {
-  return async (item: WireBatchPredictRequest, signal: AbortSignal): Promise<WireBatchPredictResponse> => {
+  return async (item: WireBatchPredictRequest, signal: AbortSignal, deadline: number | undefined): Promise<WireBatchPredictResponse> => {
     const id = item.request?.id ?? '';
     try {
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
-      return { id, status: OK, response: await runPredict(ctx, item.request, signal) };
+      return { id, status: OK, response: await runPredict(ctx, item.request, signal, deadline) };
     } catch (err) {
       const s = statusOf(err);
       return { id, status: { code: s.code, message: s.details, error_code: s.errorCode }, response: null };

@@ -8,9 +8,9 @@ import type { WirePredictRequest, WirePredictResponse } from './messages';
 import { decodePredictRequest, encodePredictResponse } from './predict-wire';
 
 /** One request end to end; shared with BatchPredict, which runs it per item. */
-export async function runPredict(ctx: ApiContext, wire: WirePredictRequest, signal: AbortSignal): Promise<WirePredictResponse> {
+export async function runPredict(ctx: ApiContext, wire: WirePredictRequest, signal: AbortSignal, deadline?: number): Promise<WirePredictResponse> {
   const { request, encoding } = decodePredictRequest(wire);
-  const result = await ctx.service.infer(request, signal);
+  const result = await ctx.service.infer(request, signal, deadline);
   return encodePredictResponse(result, encoding, ctx.config.maxMessageBytes);
 }
 
@@ -20,8 +20,8 @@ export function predictHandler(ctx: ApiContext): grpc.handleUnaryCall<WirePredic
       callback(toServiceError(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica')));
       return;
     }
-    const cs = callSignal(call);
-    runPredict(ctx, call.request, cs.signal)
+    const cs = callSignal(call, ctx.config.deadlineMarginMs);
+    runPredict(ctx, call.request, cs.signal, cs.deadline)
       .then(
         (response) => callback(null, response),
         (err) => callback(toServiceError(err)),

@@ -8,9 +8,9 @@ import { decodeInferRequest, encodeInferResponse } from './infer-wire';
 import type { WireModelInferRequest, WireModelInferResponse } from './messages';
 
 /** One request end to end; ModelStreamInfer runs it per stream message. */
-export async function runModelInfer(ctx: ApiContext, wire: WireModelInferRequest, signal: AbortSignal): Promise<WireModelInferResponse> {
+export async function runModelInfer(ctx: ApiContext, wire: WireModelInferRequest, signal: AbortSignal, deadline?: number): Promise<WireModelInferResponse> {
   const { request, raw } = decodeInferRequest(wire);
-  const result = await ctx.service.infer(request, signal);
+  const result = await ctx.service.infer(request, signal, deadline);
   return encodeInferResponse(result, raw, ctx.config.maxMessageBytes);
 }
 
@@ -20,8 +20,8 @@ export function modelInferHandler(ctx: ApiContext): grpc.handleUnaryCall<WireMod
       callback(toServiceError(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica')));
       return;
     }
-    const cs = callSignal(call);
-    runModelInfer(ctx, call.request, cs.signal)
+    const cs = callSignal(call, ctx.config.deadlineMarginMs);
+    runModelInfer(ctx, call.request, cs.signal, cs.deadline)
       .then(
         (response) => callback(null, response),
         (err) => callback(toServiceError(err)),

@@ -30,8 +30,8 @@ function errorAnswer(request: WireModelInferRequest, err: unknown): WireModelStr
 
 export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireModelInferRequest, WireModelStreamInferResponse> {
   return (call) =>
-    serveWindowedStream(ctx, call, (request, signal) =>
-      runModelInfer(ctx, request, signal).then(
+    serveWindowedStream(ctx, call, (request, signal, deadline) =>
+      runModelInfer(ctx, request, signal, deadline).then(
         (response): WireModelStreamInferResponse => ({ error_message: '', infer_response: response }),
         (err) => errorAnswer(request, err),
       ),

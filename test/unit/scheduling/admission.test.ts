@@ -1,0 +1,163 @@
+/**
+ * Deadline-aware admission in both schedulers, against a fake pool and one clock the test moves (monotonic
+ * and wall clock alike): a job whose expected wait and run would pass its deadline is refused at once,
+ * before it takes a queue slot; a cold scheduler admits; a job without a deadline is never refused by it.
+ */
+import type { AmaasError } from '../../../src/errors';
+import type { RunTask, TensorPayload } from '../../../src/pool/messages';
+import { BatchTimer, DynamicBatcher } from '../../../src/scheduling/dynamic-batcher';
+import type { InferenceJob, Scheduler } from '../../../src/scheduling/scheduler';
+import { UnbatchedScheduler } from '../../../src/scheduling/unbatched-scheduler';
+
+/** Holds every run until the test answers it; answers with the input as output. */
+class HeldPool {
+  readonly instances = 1;
+  readonly calls: { task: RunTask; resolve: (o: Record<string, TensorPayload>) => void }[] = [];
+
+  run(task: RunTask): Promise<Record<string, TensorPayload>> {
+    return new Promise((resolve) => this.calls.push({ task, resolve }));
+  }
+
+  answer(i: number): void {
+    const { task, resolve } = this.calls[i];
+    resolve({ y: task.inputs.x });
+  }
+}
+
+/** The batchers here never wait out a delay (0 µs); a wake-up, if any, is never needed. */
+const NO_TIMER: BatchTimer = { set: () => null, clear: () => undefined };
+
+const T0 = 1_700_000_000_000;
+
+function clock() {
+  let now = T0;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+function job(rows: number, deadline?: number): InferenceJob {
+  const data = new Float32Array(rows * 4);
+  return { inputs: { x: { type: 'float32', dims: [rows, 4], data } }, outputNames: ['y'], deadline };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Settles `p` and says how: 'pending', 'ok' or the rejection's error. */
+function track(p: Promise<unknown>): { readonly state: 'pending' | 'ok' | AmaasError } {
+  const t: { state: 'pending' | 'ok' | AmaasError } = { state: 'pending' };
+  p.then(
+    () => (t.state = 'ok'),
+    (err: AmaasError) => (t.state = err),
+  );
+  return t;
+}
+
+async function expectRejectedAtOnce(scheduler: Scheduler, j: InferenceJob, message: RegExp): Promise<void> {
+  const queued = scheduler.queued;
+  const t = track(scheduler.submit(j));
+  expect(scheduler.queued).toBe(queued); // no queue slot taken
+  await settle(); // no time passes: the rejection is immediate
+  expect(t.state).toMatchObject({ code: 'AMAAS_ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(message) });
+}
+
+describe('UnbatchedScheduler: admission by expected wait', () => {
+  function setup() {
+    const pool = new HeldPool();
+    const c = clock();
+    const scheduler = new UnbatchedScheduler(pool, 100, { clock: c.now, wallClock: c.now });
+    return { pool, scheduler, ...c };
+  }
+
+  it('admits on a cold start, even with a deadline the first job could not meet', async () => {
+    const { pool, scheduler, now } = setup();
+    const t = track(scheduler.submit(job(1, now() + 1)));
+    expect(pool.calls).toHaveLength(1);
+    pool.answer(0);
+    await settle();
+    expect(t.state).toBe('ok');
+  });
+
+  it('admits while the queue ahead leaves time, refuses at once when it would outlast the deadline, never refuses a job without one', async () => {
+    const { pool, scheduler, now, advance } = setup();
+    const warm = track(scheduler.submit(job(1)));
+    advance(10);
+    pool.answer(0); // one job took 10 ms
+    await settle();
+    expect(warm.state).toBe('ok');
+    expect(scheduler.drain.estimate(0)).toEqual({ waitMs: 0, serviceMs: 10 });
+
+    // Idle: a job that fits its deadline is admitted and runs at once.
+    track(scheduler.submit(job(1, now() + 50)));
+    expect(pool.calls).toHaveLength(2);
+    // Four more without deadlines: one waits in the pool, three queue; none is refused.
+    for (let i = 0; i < 4; i++) track(scheduler.submit(job(1)));
+    expect(scheduler.queued).toBe(3);
+    expect(scheduler.running).toBe(2);
+
+    // Ahead: 3 queued + 1 in the pool's queue + 1 running (half done) = 4.5 jobs x 10 ms, plus its own 10 ms.
+    await expectRejectedAtOnce(scheduler, job(1, now() + 54), /expected wait 55\.0 ms, deadline in 54\.0 ms/);
+    expect(pool.calls).toHaveLength(3);
+    track(scheduler.submit(job(1, now() + 55)));
+    expect(scheduler.queued).toBe(4);
+    // However long the queue, a job without a deadline is admitted.
+    for (let i = 0; i < 20; i++) track(scheduler.submit(job(1)));
+    expect(scheduler.queued).toBe(24);
+  });
+
+  it('a deadline already passed is refused at once, cold or not', async () => {
+    const { scheduler, now } = setup();
+    await expectRejectedAtOnce(scheduler, job(1, now()), /deadline in 0\.0 ms/);
+  });
+});
+
+describe('DynamicBatcher: admission by expected wait', () => {
+  function setup() {
+    const pool = new HeldPool();
+    const c = clock();
+    const batcher = new DynamicBatcher(pool, {
+      maxBatchSize: 8,
+      maxQueueDelayMicroseconds: 0,
+      preferredBatchSizes: [],
+      maxQueueSize: 100,
+      clock: c.now,
+      wallClock: c.now,
+      timer: NO_TIMER,
+    });
+    return { pool, batcher, ...c };
+  }
+
+  it('admits on a cold start', async () => {
+    const { pool, batcher, now } = setup();
+    const t = track(batcher.submit(job(4, now() + 1)));
+    expect(pool.calls).toHaveLength(1);
+    pool.answer(0);
+    await settle();
+    expect(t.state).toBe('ok');
+  });
+
+  it('estimates from time per batch and rows per batch, and refuses at once what would outlast the deadline', async () => {
+    const { pool, batcher, now, advance } = setup();
+    track(batcher.submit(job(4)));
+    advance(8);
+    pool.answer(0); // a batch of 4 rows took 8 ms: 2 ms per row
+    await settle();
+    expect(batcher.drain.unitsPerMs).toBe(0.5);
+
+    // Three 4-row jobs without deadlines: one runs, one waits in the pool, one queues.
+    for (let i = 0; i < 3; i++) track(batcher.submit(job(4)));
+    expect(pool.calls).toHaveLength(3);
+    expect(batcher.queued).toBe(1);
+
+    // Rows ahead: 4 queued + 4 in the pool's queue + 4 running (half done) = 10 rows x 2 ms, plus one batch's 8 ms.
+    await expectRejectedAtOnce(batcher, job(4, now() + 27), /expected wait 28\.0 ms, deadline in 27\.0 ms/);
+    expect(pool.calls).toHaveLength(3);
+    track(batcher.submit(job(4, now() + 28)));
+    expect(batcher.queued).toBe(2);
+    for (let i = 0; i < 20; i++) track(batcher.submit(job(4)));
+    expect(batcher.queued).toBe(22);
+  });
+});
