@@ -45,16 +45,19 @@ function assertLoopback(address: string): void {
   if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(address)) throw new Error(`refusing to load non-loopback address ${address}`);
 }
 
-async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = new AmaasClient(spec.address);
-  const data = inputData(spec.input.dims);
+/**
+ * The closed loop every unary driver shares: `concurrency` callers, each starting its next call when the last
+ * one settles, until the time or the request budget runs out. `call` resolves on success and rejects with
+ * the gRPC error; latencies and errors land in `result`.
+ */
+async function closedLoop(spec: LoadSpec, result: LoadResult, until: number, call: () => Promise<unknown>): Promise<void> {
   let issued = 0;
-  const worker = async () => {
+  const caller = async () => {
     while (performance.now() < until && issued < spec.maxRequests) {
       issued++;
       const t0 = performance.now();
       try {
-        await client.predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs });
+        await call();
         result.latencies.push(performance.now() - t0);
         result.completed++;
       } catch (err) {
@@ -63,7 +66,20 @@ async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number):
       }
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  await Promise.all(Array.from({ length: spec.concurrency }, caller));
+}
+
+/** A grpc-js unary method as a promise. */
+function unaryCall(client: any, method: string, request: unknown, options: grpc.CallOptions): Promise<unknown> {
+  return new Promise((resolve, reject) => client[method](request, options, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))));
+}
+
+async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = new AmaasClient(spec.address);
+  const data = inputData(spec.input.dims);
+  await closedLoop(spec, result, until, () =>
+    client.predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs }),
+  );
   client.close();
 }
 
@@ -161,24 +177,8 @@ async function runKserveUnary(spec: LoadSpec, result: LoadResult, until: number)
     inputs: [{ name: spec.input.name, datatype: 'FP32', shape: spec.input.dims }],
     raw_input_contents: [Buffer.from(d.buffer, d.byteOffset, d.byteLength)],
   };
-  let issued = 0;
-  const worker = async () => {
-    while (performance.now() < until && issued < spec.maxRequests) {
-      issued++;
-      const t0 = performance.now();
-      await new Promise<void>((resolve) =>
-        client.ModelInfer(request, spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {}, (err: grpc.ServiceError | null) => {
-          if (err) result.errors[grpc.status[err.code]] = (result.errors[grpc.status[err.code]] ?? 0) + 1;
-          else {
-            result.latencies.push(performance.now() - t0);
-            result.completed++;
-          }
-          resolve();
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  const options = () => (spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {});
+  await closedLoop(spec, result, until, () => unaryCall(client, 'ModelInfer', request, options()));
   client.close();
 }
 
@@ -187,26 +187,10 @@ async function runEcho(spec: LoadSpec, result: LoadResult, until: number): Promi
   const client = new Service(spec.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as any;
   const d = inputData(spec.input.dims);
   const payload = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  let issued = 0;
   if (spec.mode === 'unary') {
-    const worker = async () => {
-      while (performance.now() < until && issued < spec.maxRequests) {
-        issued++;
-        const t0 = performance.now();
-        await new Promise<void>((resolve) =>
-          client.Echo({ id: '', payload }, (err: grpc.ServiceError | null) => {
-            if (err) result.errors[grpc.status[err.code]] = (result.errors[grpc.status[err.code]] ?? 0) + 1;
-            else {
-              result.latencies.push(performance.now() - t0);
-              result.completed++;
-            }
-            resolve();
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: spec.concurrency }, worker));
+    await closedLoop(spec, result, until, () => unaryCall(client, 'Echo', { id: '', payload }, {}));
   } else {
+    let issued = 0;
     const call = client.EchoStream();
     const sentAt = new Map<string, number>();
     let done: () => void;
