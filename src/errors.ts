@@ -55,10 +55,6 @@ export class AmaasError extends Error {
   }
 }
 
-export function isAmaasError(value: unknown): value is AmaasError {
-  return value instanceof AmaasError;
-}
-
 /** Wraps anything thrown into the catalogue; unknown failures become AMAAS_ERR_INTERNAL with their message. */
 export function toAmaasError(value: unknown): AmaasError {
   if (value instanceof AmaasError) return value;
