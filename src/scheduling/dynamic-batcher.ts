@@ -6,13 +6,13 @@
  * before they reach a worker, and keeps at most 2 x instances batches inside the pool.
  */
 import { performance } from 'node:perf_hooks';
-import { AmaasError } from '../errors';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchPolicy, BatchPolicyOptions, Clock } from './batch-policy';
-import { DrainRate, admissionError } from './drain-rate';
+import { DrainRate } from './drain-rate';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
+import { submitRefusal } from './submit-refusal';
 
 /** The part of SessionPool the batcher uses; unit tests pass a fake. */
 export interface BatchRunner {
@@ -121,21 +121,14 @@ export class DynamicBatcher implements Scheduler {
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
-    if (this.stopping) {
-      return Promise.reject(new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', 'this model version is unloading'));
-    }
-    if (job.signal?.aborted) return Promise.reject(job.signal.reason);
-    if (this.waitingCount >= this.options.maxQueueSize) {
-      return Promise.reject(
-        new AmaasError(
-          'AMAAS_ERR_QUEUE_FULL',
-          `the model's queue is full (${this.options.maxQueueSize} requests waiting); retry later`,
-        ),
-      );
-    }
-    // Deadline-aware admission: refuse now, before taking a queue slot, a job that would wait past its deadline.
-    const late = admissionError(this.drain.estimate(this.waitingRows), job.deadline, this.wallClock());
-    if (late) return Promise.reject(late);
+    const refusal = submitRefusal(job, {
+      stopping: this.stopping,
+      queued: this.waitingCount,
+      maxQueueSize: this.options.maxQueueSize,
+      estimate: () => this.drain.estimate(this.waitingRows),
+      now: this.wallClock(),
+    });
+    if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const key = mergeKey(job.inputs, job.outputNames);
       const group = this.groupFor(key);

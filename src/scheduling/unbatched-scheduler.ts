@@ -4,13 +4,13 @@
  * where a deadline or cancellation can still drop them before they cost any compute.
  */
 import { performance } from 'node:perf_hooks';
-import { AmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
 import type { Clock } from './batch-policy';
-import { DrainRate, admissionError } from './drain-rate';
+import { DrainRate } from './drain-rate';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
+import { submitRefusal } from './submit-refusal';
 
 interface Waiting {
   readonly job: InferenceJob;
@@ -63,18 +63,14 @@ export class UnbatchedScheduler implements Scheduler {
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
-    if (this.stopping) {
-      return Promise.reject(new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', 'this model version is unloading'));
-    }
-    if (job.signal?.aborted) return Promise.reject(job.signal.reason);
-    if (this.queue.length >= this.maxQueueSize) {
-      return Promise.reject(
-        new AmaasError('AMAAS_ERR_QUEUE_FULL', `the model's queue is full (${this.maxQueueSize} requests waiting); retry later`),
-      );
-    }
-    // Deadline-aware admission: refuse now, before taking a queue slot, a job that would wait past its deadline.
-    const late = admissionError(this.drain.estimate(this.queue.length), job.deadline, this.wallClock());
-    if (late) return Promise.reject(late);
+    const refusal = submitRefusal(job, {
+      stopping: this.stopping,
+      queued: this.queue.length,
+      maxQueueSize: this.maxQueueSize,
+      estimate: () => this.drain.estimate(this.queue.length),
+      now: this.wallClock(),
+    });
+    if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const waiting: Waiting = {
         job,

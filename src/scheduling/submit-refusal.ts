@@ -1,0 +1,28 @@
+/**
+ * Why a scheduler must refuse a job at submit, before it takes a queue slot: the version is unloading, the
+ * caller already gave up, the queue is full, or the expected wait would pass the job's deadline. Both
+ * schedulers ask this one function, so their admission rules cannot drift apart.
+ */
+import { AmaasError } from '../errors';
+import { DrainEstimate, admissionError } from './drain-rate';
+import type { InferenceJob } from './scheduler';
+
+export interface QueueState {
+  readonly stopping: boolean;
+  readonly queued: number;
+  readonly maxQueueSize: number;
+  /** The expected wait for a new job; only asked for when the cheaper checks pass. */
+  readonly estimate: () => DrainEstimate | null;
+  /** Ms since the epoch, the clock of job deadlines. */
+  readonly now: number;
+}
+
+/** The error to reject the job with, or null to queue it. */
+export function submitRefusal(job: InferenceJob, q: QueueState): unknown {
+  if (q.stopping) return new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', 'this model version is unloading');
+  if (job.signal?.aborted) return job.signal.reason;
+  if (q.queued >= q.maxQueueSize) {
+    return new AmaasError('AMAAS_ERR_QUEUE_FULL', `the model's queue is full (${q.maxQueueSize} requests waiting); retry later`);
+  }
+  return admissionError(q.estimate(), job.deadline, q.now);
+}
