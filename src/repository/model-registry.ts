@@ -12,13 +12,12 @@ import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
 import { ModelEntry } from './model-entry';
-import { ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
+import { MODEL_NAME, ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
 const log = createLogger('repository');
 
 export const NOT_LOADED_REASON = 'not loaded (model_control_mode explicit: load it with LoadModel)';
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** Told the model's name whenever one of its versions changes state, or the model is (re)loaded. */
 export type ModelChangeListener = (model: string) => void;

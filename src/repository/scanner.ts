@@ -30,7 +30,8 @@ export interface ScannedModel {
 }
 
 const VERSION_DIR = /^[1-9][0-9]{0,15}$/;
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** A model folder's name: one plain path segment, never '.', '..' or hidden. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function scanRepository(root: string): ScannedModel[] {
   let entries: fs.Dirent[];
