@@ -16,7 +16,7 @@ export interface VersionStatistics {
   lastInferenceMs: number;
   /** Successful inferences, counting every row of a batched request. */
   inferenceCount: bigint;
-  /** Successful model executions (one per request: amaas does not merge requests). */
+  /** Successful requests. Triton counts merged batches here; amaas counts requests, even when the batcher merged them. */
   executionCount: bigint;
   readonly success: DurationStat;
   readonly fail: DurationStat;
