@@ -24,9 +24,17 @@ export function readConfigFile(file: string): unknown {
   }
 }
 
-const NUMERIC_KEYS = new Set(['port', 'http_port', 'max_message_bytes', 'stream_window', 'drain_timeout_ms', 'deadline_margin_ms', 'repository_poll_secs']);
+/** The zod type a server setting finally holds ('number', 'array', ...), under its optional/default wrappers. */
+function settingType(key: string): string {
+  let def = (ServerConfigSchema.shape as Record<string, z.ZodType>)[key].def as { type: string; innerType?: z.ZodType };
+  while (def.innerType) def = def.innerType.def as typeof def;
+  return def.type;
+}
+
+// Read from the schema, so a new numeric or list setting parses from the environment without a second list.
+const NUMERIC_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'number'));
 /** Lists in the environment are comma-separated: AMAAS_LOAD_MODEL=mlp,scale. */
-const LIST_KEYS = new Set(['load_model']);
+const LIST_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'array'));
 
 /** AMAAS_PORT=50052 -> { port: 50052 }; only keys the schema knows are taken. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
