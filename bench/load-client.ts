@@ -2,11 +2,15 @@
  * One load-generating client process: a closed loop of `concurrency` outstanding requests (unary calls, or
  * items on one BatchPredict stream) against amaas or the echo server on 127.0.0.1, for at most `durationMs`
  * and `maxRequests`. Prints one JSON line: completed, errors by code, latencies (ms).
+ *
+ * This process shares the machine's cores with the server under test, so it spends as little CPU per call as
+ * it can: each request is encoded once (wire-bytes.ts) and answers are not decoded beyond their id and status.
+ * amaas and the echo ceiling are driven by the same code, so their ratio compares the servers alone.
  */
 import * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { AmaasClient, BatchItem } from '../src/client/amaas-client';
-import { inferenceService } from '../src/api/protos';
+import { amaasV1Service, inferenceService } from '../src/api/protos';
+import { lengthDelimitedField, readBatchAnswer, readStringField, stringField } from './wire-bytes';
 import { echoService } from './echo-server';
 import { inputData } from './bench-models';
 
@@ -69,24 +73,68 @@ async function closedLoop(spec: LoadSpec, result: LoadResult, until: number, cal
   await Promise.all(Array.from({ length: spec.concurrency }, caller));
 }
 
-/** A grpc-js unary method as a promise. */
-function unaryCall(client: any, method: string, request: unknown, options: grpc.CallOptions): Promise<unknown> {
-  return new Promise((resolve, reject) => client[method](request, options, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res))));
+
+/** Sends bytes as they are, and hands answers over undecoded: the drivers read only what they count. */
+const passThrough = (b: Buffer): Buffer => b;
+
+/** A unary call with a prebuilt request; resolves with the undecoded answer, rejects with the gRPC error. */
+function rawUnary(client: grpc.Client, method: string, request: Buffer, options: grpc.CallOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    client.makeUnaryRequest(method, passThrough, passThrough, request, options, (err, res) => (err ? reject(err) : resolve(res!))),
+  );
 }
 
-async function runAmaasUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = new AmaasClient(spec.address);
-  const data = inputData(spec.input.dims);
-  await closedLoop(spec, result, until, () =>
-    client.predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs }),
-  );
+function rawClient(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+}
+
+const deadlineOption = (spec: LoadSpec): grpc.CallOptions => (spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {});
+
+function inputBytes(spec: LoadSpec): Buffer {
+  const d = inputData(spec.input.dims);
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/**
+ * The amaas.v1 PredictRequest every amaas driver sends, encoded once: raw little-endian contents, as a
+ * generated client in production sends them.
+ */
+function predictRequestBytes(spec: LoadSpec): Buffer {
+  return amaasV1Service().service.Predict.requestSerialize({
+    model_name: spec.model,
+    inputs: [{ name: spec.input.name, datatype: 'DATA_TYPE_FP32', shape: spec.input.dims, raw_contents: inputBytes(spec) }],
+    output_encoding: 'TENSOR_ENCODING_RAW',
+  });
+}
+
+/** Which RPC a unary driver calls, and its one prebuilt request. */
+function unaryTarget(spec: LoadSpec): { method: string; request: Buffer } {
+  if (spec.target === 'echo') {
+    return { method: '/amaas.bench.EchoService/Echo', request: echoService().service.Echo.requestSerialize({ id: '', payload: inputBytes(spec) }) };
+  }
+  if (spec.target === 'kserve') {
+    // The Open Inference Protocol's ModelInfer with raw_input_contents, as Triton's clients send it.
+    const request = inferenceService().service.ModelInfer.requestSerialize({
+      model_name: spec.model,
+      inputs: [{ name: spec.input.name, datatype: 'FP32', shape: spec.input.dims }],
+      raw_input_contents: [inputBytes(spec)],
+    });
+    return { method: '/inference.GRPCInferenceService/ModelInfer', request };
+  }
+  return { method: '/amaas.v1.InferenceService/Predict', request: predictRequestBytes(spec) };
+}
+
+async function runUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = rawClient(spec.address);
+  const { method, request } = unaryTarget(spec);
+  await closedLoop(spec, result, until, () => rawUnary(client, method, request, deadlineOption(spec)));
   client.close();
 }
 
 /** Open loop: a fixed arrival rate, independent of how fast answers come back. */
-async function runAmaasOpenLoop(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = new AmaasClient(spec.address);
-  const data = inputData(spec.input.dims);
+async function runOpenLoop(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = rawClient(spec.address);
+  const { method, request } = unaryTarget(spec);
   let outstanding = 0;
   result.started = 0;
   result.skipped = 0;
@@ -111,8 +159,7 @@ async function runAmaasOpenLoop(spec: LoadSpec, result: LoadResult, until: numbe
         result.started!++;
         const t0 = performance.now();
         settled.push(
-          client
-            .predict(spec.model, { [spec.input.name]: { data, dims: spec.input.dims } }, { timeoutMs: spec.deadlineMs })
+          rawUnary(client, method, request, deadlineOption(spec))
             .then(
               () => {
                 result.latencies.push(performance.now() - t0);
@@ -137,83 +184,74 @@ async function runAmaasOpenLoop(spec: LoadSpec, result: LoadResult, until: numbe
   client.close();
 }
 
-async function runAmaasStream(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = new AmaasClient(spec.address, { channelOptions: {} });
-  const data = inputData(spec.input.dims);
-  const sentAt = new Map<string, number>();
-  let next = 0;
-  // The stream's own flow control bounds what is outstanding; the generator stops at the duration or count.
-  async function* items(): AsyncGenerator<BatchItem> {
-    while (performance.now() < until && next < spec.maxRequests) {
-      // Keep at most `concurrency` items outstanding, like the unary loop.
-      while (sentAt.size >= spec.concurrency) await new Promise((r) => setImmediate(r));
-      const id = String(next++);
-      sentAt.set(id, performance.now());
-      yield { id, model: spec.model, inputs: { [spec.input.name]: { data, dims: spec.input.dims } } };
-    }
-  }
-  for await (const r of client.batchPredict(items())) {
-    const t0 = sentAt.get(r.id)!;
-    sentAt.delete(r.id);
-    if (r.ok) {
-      result.latencies.push(performance.now() - t0);
-      result.completed++;
-    } else {
-      const code = grpc.status[r.code] ?? 'UNKNOWN';
-      result.errors[code] = (result.errors[code] ?? 0) + 1;
-    }
-  }
-  client.close();
+/** How a stream driver builds item `id` and reads an answer's id and status code. */
+interface StreamTarget {
+  method: string;
+  item(id: string): Buffer;
+  answer(bytes: Buffer): { id: string; code: number };
 }
 
-/** The Open Inference Protocol's ModelInfer with raw_input_contents, as Triton's clients send it. */
-async function runKserveUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const Service = inferenceService();
-  const client = new Service(spec.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as any;
-  const d = inputData(spec.input.dims);
-  const request = {
-    model_name: spec.model,
-    model_version: '',
-    inputs: [{ name: spec.input.name, datatype: 'FP32', shape: spec.input.dims }],
-    raw_input_contents: [Buffer.from(d.buffer, d.byteOffset, d.byteLength)],
-  };
-  const options = () => (spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {});
-  await closedLoop(spec, result, until, () => unaryCall(client, 'ModelInfer', request, options()));
-  client.close();
-}
-
-async function runEcho(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const Service = echoService();
-  const client = new Service(spec.address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 }) as any;
-  const d = inputData(spec.input.dims);
-  const payload = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  if (spec.mode === 'unary') {
-    await closedLoop(spec, result, until, () => unaryCall(client, 'Echo', { id: '', payload }, {}));
-  } else {
-    let issued = 0;
-    const call = client.EchoStream();
-    const sentAt = new Map<string, number>();
-    let done: () => void;
-    const finished = new Promise<void>((r) => (done = r));
-    const send = () => {
-      while (sentAt.size < spec.concurrency && performance.now() < until && issued < spec.maxRequests) {
-        const id = String(issued++);
-        sentAt.set(id, performance.now());
-        call.write({ id, payload });
-      }
-      if (sentAt.size === 0) call.end();
+function streamTarget(spec: LoadSpec): StreamTarget {
+  if (spec.target === 'echo') {
+    const base = echoService().service.Echo.requestSerialize({ id: '', payload: inputBytes(spec) });
+    return {
+      method: '/amaas.bench.EchoService/EchoStream',
+      item: (id) => Buffer.concat([base, stringField(1, id)]),
+      answer: (bytes) => ({ id: readStringField(bytes, 1), code: 0 }),
     };
-    call.on('data', (m: { id: string }) => {
-      result.latencies.push(performance.now() - sentAt.get(m.id)!);
-      sentAt.delete(m.id);
-      result.completed++;
+  }
+  // BatchPredictRequest{request = 1: PredictRequest{..., id = 3}}: a field appended to a message sets it.
+  const predict = predictRequestBytes(spec);
+  return {
+    method: '/amaas.v1.InferenceService/BatchPredict',
+    item: (id) => lengthDelimitedField(1, Buffer.concat([predict, stringField(3, id)])),
+    answer: readBatchAnswer,
+  };
+}
+
+/** One bidirectional stream with at most `concurrency` items outstanding; the next item goes out as an answer arrives. */
+async function runStream(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
+  const client = rawClient(spec.address);
+  const target = streamTarget(spec);
+  const call = client.makeBidiStreamRequest(target.method, passThrough, passThrough);
+  const sentAt = new Map<string, number>();
+  let issued = 0;
+  let ended = false;
+  const send = () => {
+    while (sentAt.size < spec.concurrency && performance.now() < until && issued < spec.maxRequests) {
+      const id = String(issued++);
+      sentAt.set(id, performance.now());
+      call.write(target.item(id));
+    }
+    if (sentAt.size === 0 && !ended) {
+      ended = true;
+      call.end();
+    }
+  };
+  const finished = new Promise<void>((done) => {
+    call.on('data', (bytes: Buffer) => {
+      const { id, code } = target.answer(bytes);
+      const t0 = sentAt.get(id)!;
+      sentAt.delete(id);
+      if (code === grpc.status.OK) {
+        result.latencies.push(performance.now() - t0);
+        result.completed++;
+      } else {
+        const name = grpc.status[code] ?? 'UNKNOWN';
+        result.errors[name] = (result.errors[name] ?? 0) + 1;
+      }
       send();
     });
-    call.on('end', () => done());
-    call.on('error', () => done());
-    send();
-    await finished;
-  }
+    call.on('end', done);
+    call.on('error', (err: grpc.ServiceError) => {
+      const name = grpc.status[err.code] ?? 'UNKNOWN';
+      result.errors[name] = (result.errors[name] ?? 0) + 1;
+      done();
+    });
+  });
+  send();
+  await finished;
+  result.unanswered = sentAt.size;
   client.close();
 }
 
@@ -222,11 +260,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const result: LoadResult = { completed: 0, errors: {}, latencies: [], elapsedMs: 0 };
   const start = performance.now();
   const until = start + spec.durationMs;
-  if (spec.target === 'echo') await runEcho(spec, result, until);
-  else if (spec.target === 'kserve') await runKserveUnary(spec, result, until);
-  else if (spec.mode === 'stream') await runAmaasStream(spec, result, until);
-  else if (spec.rate) await runAmaasOpenLoop(spec, result, until);
-  else await runAmaasUnary(spec, result, until);
+  if (spec.mode === 'stream') await runStream(spec, result, until);
+  else if (spec.rate) await runOpenLoop(spec, result, until);
+  else await runUnary(spec, result, until);
   result.elapsedMs = performance.now() - start;
   return result;
 }

@@ -24,6 +24,7 @@ const execFileP = promisify(execFile);
 const DIST_BENCH = path.join(PACKAGE_ROOT, 'dist', 'bench');
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
+const WARMUP_MS = 3000;
 
 export interface Options {
   model: string;
@@ -152,7 +153,9 @@ async function runOnce(o: Options): Promise<BenchRun> {
   });
   try {
     const address = await waitForLine(server, /amaas serving on (\S+)/);
-    await drive({ ...base, target: o.protocol, address, durationMs: 1000 }, Math.min(8, Math.max(...o.concurrency)), 1); // warm-up
+    // Warm-up at the highest concurrency measured: JIT-compiles the hot paths of server and client, fills the
+    // batcher's drain-rate estimate, and grows the connection's flow-control windows before anything counts.
+    await drive({ ...base, target: o.protocol, address, durationMs: WARMUP_MS }, Math.max(...o.concurrency), 1);
     for (const c of o.concurrency) {
       run.amaas.push(await drive({ ...base, target: o.protocol, address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
     }
@@ -165,6 +168,7 @@ async function runOnce(o: Options): Promise<BenchRun> {
     const echo = spawn(process.execPath, [path.join(DIST_BENCH, 'echo-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const address = await waitForLine(echo, /echo on (\S+)/);
+      await drive({ ...base, target: 'echo', address, durationMs: WARMUP_MS }, Math.max(...o.concurrency), 1); // same warm-up as amaas
       for (const c of o.concurrency) run.echo.push(await drive({ ...base, target: 'echo', address, durationMs: Math.min(o.durationS, 5) * 1000 }, c, o.clients, echo.pid));
     } finally {
       echo.kill('SIGTERM');
