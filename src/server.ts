@@ -15,6 +15,7 @@ import { HealthStatus } from './api/health/health-status';
 import { HttpBinding, startHttpBinding } from './api/http/http-server';
 import { inferenceServiceHandlers } from './api/kserve';
 import { amaasV1Service, healthService, inferenceService, modelRepositoryService } from './api/protos';
+import { withDirectResponseEncoding } from './api/direct-encoding';
 import { addReflection } from './api/reflection';
 import type { ServerConfig } from './config/schema';
 import { createLogger } from './logging';
@@ -50,7 +51,8 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     'grpc.max_receive_message_length': config.maxMessageBytes,
     'grpc.max_send_message_length': config.maxMessageBytes,
   });
-  grpcServer.addService(amaasV1Service().service, {
+  // Inference responses skip proto-loader's fromObject copy (direct-encoding.ts); the rest keep its serializers.
+  grpcServer.addService(withDirectResponseEncoding(amaasV1Service().service, ['Predict', 'BatchPredict']), {
     Predict: predictHandler(ctx),
     BatchPredict: batchPredictHandler(ctx),
     ListModels: listModelsHandler(ctx),
@@ -58,7 +60,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   });
   grpcServer.addService(modelRepositoryService().service, modelRepositoryServiceHandlers(ctx));
   // The Open Inference Protocol, grpc.health.v1 and reflection share the port and the data plane with amaas.v1.
-  grpcServer.addService(inferenceService().service, inferenceServiceHandlers(ctx));
+  grpcServer.addService(withDirectResponseEncoding(inferenceService().service, ['ModelInfer', 'ModelStreamInfer']), inferenceServiceHandlers(ctx));
   grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
   addReflection(grpcServer);
 

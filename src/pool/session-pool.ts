@@ -3,6 +3,7 @@
  * The pool opens every worker's session before it reports ready, and closes by letting running tasks finish.
  */
 import { Piscina } from 'piscina';
+import type { PiscinaLoadBalancer } from 'piscina/dist/worker_pool/balancer';
 import { AmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { SESSION_WORKER_PATH } from '../paths';
@@ -11,21 +12,48 @@ import { fromPoolRejection, fromWorkerFailure } from './worker-errors';
 
 const log = createLogger('pool');
 
+/**
+ * Tasks a serving worker may hold: the one it runs and the next. The next one waits in the worker's own port,
+ * so the worker starts it without going back to sleep; waking a sleeping worker is one of the larger costs
+ * per batch on a VM (measured on the development VM: about 10 % less server CPU per BatchPredict item).
+ */
+const PIPELINED_TASKS = 2;
+
+/**
+ * Least-busy worker below `limit.tasks` (null keeps the task in Piscina's queue). The limit is 1 while the
+ * pool opens and closes: 'describe' and 'release' must reach every worker once, and a worker holding two of
+ * them would leave another worker without one.
+ */
+function leastBusyBelow(limit: { tasks: number }): PiscinaLoadBalancer {
+  return (_task, workers) => {
+    let best: (typeof workers)[number] | null = null;
+    for (const w of workers) {
+      if (w.currentUsage < limit.tasks && (best === null || w.currentUsage < best.currentUsage)) best = w;
+    }
+    return best;
+  };
+}
+
 export class SessionPool {
   private constructor(
     private readonly piscina: Piscina,
     readonly description: SessionDescription,
     readonly instances: number,
-  ) {}
+    private readonly limit: { tasks: number },
+  ) {
+    limit.tasks = PIPELINED_TASKS;
+  }
 
   /** Starts the workers and waits until each has opened its session; rejects with the load failure otherwise. */
   static async open(config: WorkerConfig, instances: number, label: string): Promise<SessionPool> {
+    const limit = { tasks: 1 };
     const piscina = new Piscina({
       filename: SESSION_WORKER_PATH,
       minThreads: instances,
       maxThreads: instances,
       idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 1,
+      concurrentTasksPerWorker: PIPELINED_TASKS,
+      loadBalancer: leastBusyBelow(limit),
       workerData: config,
     });
     // A worker that dies outside a task is replaced by Piscina; without a listener the error would be fatal.
@@ -39,7 +67,7 @@ export class SessionPool {
       if (failed && !failed.ok) throw fromWorkerFailure(failed);
       const first = replies[0];
       if (!first.ok) throw new AmaasError('AMAAS_ERR_INTERNAL', 'no worker described the session');
-      return new SessionPool(piscina, first.description, instances);
+      return new SessionPool(piscina, first.description, instances, limit);
     } catch (err) {
       await piscina.destroy();
       throw err instanceof AmaasError ? err : fromPoolRejection(err);
@@ -63,6 +91,7 @@ export class SessionPool {
    * terminating the thread), then terminates the workers. Call it once the scheduler has drained.
    */
   async close(): Promise<void> {
+    this.limit.tasks = 1;
     const arrived = new SharedArrayBuffer(4);
     const workers = this.piscina.threads.length;
     const task: ReleaseTask = { kind: 'release', arrived, workers };

@@ -8,7 +8,8 @@ export type Int64 = string | number;
 
 export interface WireTensor {
   name: string;
-  datatype: string;
+  /** Requests bring the enum name; responses carry the number, because they are encoded directly. */
+  datatype: string | number;
   shape: Int64[];
   raw_contents?: Uint8Array | null;
   typed_contents?: TypedContents | null;

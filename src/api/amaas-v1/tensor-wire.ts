@@ -1,5 +1,6 @@
 /** amaas.v1 Tensor messages <-> decoded tensors, through the shared codec. */
-import { dataTypeFromWire, dataTypeToWire } from '../../codec/dtypes';
+import { DATA_TYPES, dataTypeFromWire, dataTypeToWire } from '../../codec/dtypes';
+import { enumNumber } from '../direct-encoding';
 import { InputTensor, Tensor, borrowRaw, decodeTyped, elementCount, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import type { Int64, WireTensor } from './messages';
@@ -33,8 +34,17 @@ export function decodeWireTensor(wire: WireTensor, index: number): InputTensor {
   return { name, datatype, shape, data: decodeTyped(name, datatype, shape, {}) };
 }
 
+/** amaas.v1.DataType numbers by datatype name, read from the .proto once. */
+let dataTypeNumbers: Map<string, number> | null = null;
+
+function dataTypeNumber(t: Tensor): number {
+  dataTypeNumbers ??= new Map(DATA_TYPES.map((d) => [d.name, enumNumber('amaas.v1.DataType', dataTypeToWire(d))]));
+  return dataTypeNumbers.get(t.datatype.name)!;
+}
+
+/** The datatype goes out as its enum number: responses are encoded directly (direct-encoding.ts). */
 export function encodeWireTensor(t: Tensor, encoding: OutputEncoding): WireTensor {
-  const base = { name: t.name, datatype: dataTypeToWire(t.datatype), shape: t.shape as Int64[] };
+  const base = { name: t.name, datatype: dataTypeNumber(t), shape: t.shape as Int64[] };
   return encoding === 'raw' ? { ...base, raw_contents: encodeRaw(t) } : { ...base, typed_contents: encodeTyped(t) };
 }
 
