@@ -54,6 +54,8 @@ export class SessionPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: PIPELINED_TASKS,
       loadBalancer: leastBusyBelow(limit),
+      // Piscina's own run/wait histograms are unused (ModelStatistics keeps amaas's timings) and cost per task.
+      recordTiming: false,
       workerData: config,
     });
     // A worker that dies outside a task is replaced by Piscina; without a listener the error would be fatal.
