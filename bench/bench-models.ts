@@ -26,6 +26,8 @@ export const BENCH_MODELS: Record<string, BenchModel> = {
   scale: generated('scale', { name: 'x', dims: [1, 4] }),
   mlp_small: generated('mlp_small', { name: 'x', dims: [1, 64] }),
   mlp_large: generated('mlp_large', { name: 'x', dims: [1, 512] }),
+  // Unbatchable and compute-heavy: the overload bench's model (its 10 x capacity can be offered from this machine).
+  heavy_fixed: generated('heavy_fixed', { name: 'x', dims: [1, 1024] }),
   ocr_det: {
     name: 'ocr_det',
     input: { name: 'x', dims: [1, 3, 320, 320] },

@@ -140,17 +140,18 @@ async function runOpenLoop(spec: LoadSpec, result: LoadResult, until: number): P
   result.skipped = 0;
   const settled: Promise<void>[] = [];
   const tickMs = 5;
-  const perTick = (spec.rate! * tickMs) / 1000;
-  let credit = 0;
+  const begin = performance.now();
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
-      if (performance.now() >= until || result.started! >= spec.maxRequests) {
+      const now = performance.now();
+      if (now >= until || result.started! >= spec.maxRequests) {
         clearInterval(timer);
         resolve();
         return;
       }
-      credit += perTick;
-      for (; credit >= 1; credit--) {
+      // Calls due by now at the target rate, whenever this tick actually fires (a late timer catches up).
+      const due = Math.floor(((now - begin) * spec.rate!) / 1000) - result.started! - result.skipped!;
+      for (let i = 0; i < due; i++) {
         if (outstanding >= spec.concurrency) {
           result.skipped!++;
           continue;

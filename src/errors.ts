@@ -44,16 +44,19 @@ export const ErrorCodes = {
 export type ErrorCode = keyof typeof ErrorCodes;
 
 export class AmaasError extends Error {
-  override readonly name = 'AmaasError';
+  readonly code: ErrorCode;
 
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    // Every code but INTERNAL is an answer to the client (a refusal, a bad request), not a bug: capturing a
+    // stack trace for it was the largest cost of our own code per refused call under overload.
+    const limit = Error.stackTraceLimit;
+    if (code !== 'AMAAS_ERR_INTERNAL') Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = limit;
+    this.code = code;
   }
 }
+AmaasError.prototype.name = 'AmaasError';
 
 /** Wraps anything thrown into the catalogue; unknown failures become AMAAS_ERR_INTERNAL with their message. */
 export function toAmaasError(value: unknown): AmaasError {

@@ -18,6 +18,8 @@ import type {
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
 import { WarmupRequest, generatedWarmupRequest, sampleWarmupRequests } from '../src/pool/warmup-requests';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 interface OpenSession {
@@ -83,7 +85,25 @@ async function release(opened: OpenSession | WorkerFailure, task: ReleaseTask): 
   return { ok: true };
 }
 
+/**
+ * Lowers this thread's OS priority before the session starts its intra-op threads, which inherit it. Linux
+ * only: a thread's id comes from /proc/thread-self. Elsewhere, or without permission, it returns why not.
+ */
+function lowerThreadPriority(nice: number): string | null {
+  if (nice === 0) return null;
+  try {
+    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
+    os.setPriority(tid, nice);
+    return null;
+  } catch (err) {
+    return `worker_nice ${nice} not applied (${(err as Error).message}); worker threads run at the server's priority`;
+  }
+}
+
 async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure> {
+  const warnings: string[] = [];
+  const notNiced = lowerThreadPriority(c.nice);
+  if (notNiced) warnings.push(notNiced);
   const spinning = c.allowSpinning ? '1' : '0';
   const options = (providers: string[]): ort.InferenceSession.SessionOptions => ({
     executionProviders: providers,
@@ -92,7 +112,6 @@ async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
   });
-  const warnings: string[] = [];
   if (c.device !== 'cpu') {
     try {
       const session = await ort.InferenceSession.create(c.modelPath, options(['cuda']));

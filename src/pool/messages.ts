@@ -12,6 +12,8 @@ export interface WorkerConfig {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly allowSpinning: boolean;
+  /** nice value for the worker thread and the onnxruntime threads it starts (worker_nice). */
+  readonly nice: number;
   /** Warm-up the worker runs after opening its session, before it answers 'describe'. */
   readonly warmup: { readonly generated: boolean; readonly runs: number };
 }

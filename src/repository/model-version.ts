@@ -103,6 +103,7 @@ export class ModelVersion {
           intraOpThreads: c.intraOpThreads,
           interOpThreads: c.interOpThreads,
           allowSpinning: c.allowSpinning,
+          nice: c.workerNice,
           warmup: c.warmup,
         },
         c.instances,

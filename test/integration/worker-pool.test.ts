@@ -1,4 +1,8 @@
-/** A worker thread that dies is replaced, and the version keeps serving with the same number of workers. */
+/**
+ * A worker thread that dies is replaced, and the version keeps serving with the same number of workers.
+ * Worker threads run at worker_nice (default 10) below the gRPC thread.
+ */
+import fs from 'node:fs';
 import { makeRepository, writeModelConfig } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
 
@@ -26,4 +30,23 @@ it('replaces a worker that exits and keeps answering', async () => {
   for (const r of results) expect(Array.from(r.outputs.y.data as Float32Array)).toEqual([3, 5, 7, 9]);
   expect(pool.threadCount).toBe(2);
   expect(pool.threads).not.toContain(victim);
+});
+
+/** nice of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+function threadNices(): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The command name may hold spaces; the fields after its closing parenthesis start with field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    nices.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return nices;
+}
+
+(process.platform === 'linux' ? it : it.skip)('runs the worker threads at worker_nice, below the gRPC thread', () => {
+  const nices = threadNices();
+  expect(nices.get(process.pid)).toBe(0);
+  // Both workers of 'scale' (default worker_nice 10); the replaced one was niced as it started too.
+  expect([...nices.values()].filter((n) => n === 10).length).toBeGreaterThanOrEqual(2);
 });

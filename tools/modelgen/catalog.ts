@@ -245,6 +245,27 @@ const definitions: Record<string, ModelDefinition> = {
       return { bytes: b.toBytes() };
     },
   },
+  heavy_fixed: {
+    description: 'x FP32 [1,1024] (static) -> 96 x (MatMul 1024x1024 + Tanh), one shared weight -> y',
+    build: () => {
+      // Compute-heavy with small messages, and not batchable (static first dimension): its capacity is low
+      // enough that a client on the same machine can offer 10 x of it (bench/overload.ts). The 96 layers
+      // share one weight, so the file stays at 4 MiB.
+      const rng = new Prng(0x5eed0005);
+      const b = builder('heavy_fixed', '96 x (MatMul 1024x1024 + Tanh) sharing one weight; static shape [1,1024]').addInput('x', 'float32', [1, 1024]);
+      // Variance-preserving scale (uniform bound sqrt(3/fan_in)), so activations survive 32 tanh layers.
+      const bound = Math.sqrt(3 / 1024);
+      b.addInitializer('weight', 'float32', [1024, 1024], rng.float32Array(1024 * 1024, -bound, bound));
+      let prev = 'x';
+      for (let i = 0; i < 96; i++) {
+        b.addNode('MatMul', [prev, 'weight'], [`layer${i}.matmul`]);
+        prev = i === 95 ? 'y' : `layer${i}.tanh`;
+        b.addNode('Tanh', [`layer${i}.matmul`], [prev]);
+      }
+      b.addOutput('y', 'float32', [1, 1024]);
+      return { bytes: b.toBytes() };
+    },
+  },
   mlp_large: {
     description: 'x FP32 [batch,512] -> 2048 -> 2048 -> 512 -> 10 logits (~6.3M params)',
     build: () =>

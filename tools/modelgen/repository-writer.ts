@@ -18,7 +18,7 @@ export const EXAMPLE_MODELS: readonly RepositoryEntry[] = Object.freeze(
   ['scale', 'mlp', 'multi_io', 'int64_ops', 'bool_not', 'string_echo'].map((model) => ({ model })),
 );
 
-/** Everything tests may need; mlp_large is left out (25 MB, only on demand). */
+/** Everything tests may need; the bench-only models mlp_large (25 MB) and heavy_fixed (4 MB) are left out. */
 export const TEST_MODELS: readonly RepositoryEntry[] = Object.freeze(
   [
     'scale',

@@ -47,6 +47,7 @@ const REQUIRED = [
   'fixed_shape',
   'runtime_failure',
   'slow_mlp',
+  'heavy_fixed',
   'mlp_large',
   'mlp_small',
   ...IDENTITY_DTYPES.map((d) => `identity_${d}`),
@@ -152,6 +153,23 @@ describe('catalog', () => {
       expectClose(r.y.data as Float32Array, h, 1e-4);
       // Non-degenerate: activations neither vanish nor all die.
       expect(Array.from(r.y.data as Float32Array).filter((v) => v > 0).length).toBeGreaterThan(50);
+    });
+  });
+
+  it('heavy_fixed is 96 x (MatMul + Tanh) with one shared 1024x1024 weight, static shape, and matches its reference', async () => {
+    const w = float32Initializers(bytesOf('heavy_fixed'));
+    expect([...w.keys()]).toEqual(['weight']);
+    const x = Array.from({ length: 1024 }, (_, i) => Math.cos(i * 0.01));
+    let h: ArrayLike<number> = x;
+    for (let i = 0; i < 96; i++) h = Array.from(matmul(h, 1, w.get('weight')!.data, 1024, 1024), Math.tanh);
+    await withSession('heavy_fixed', async (s) => {
+      expect(s.inputMetadata).toEqual([{ name: 'x', isTensor: true, type: 'float32', shape: [1, 1024] }]);
+      const r = await s.run({ x: f32(x, [1, 1024]) });
+      expect(r.y.dims).toEqual([1, 1024]);
+      expectClose(r.y.data as Float32Array, h, 1e-4);
+      // Non-degenerate after 96 layers: outputs neither vanish nor saturate.
+      const mags = Array.from(r.y.data as Float32Array, Math.abs);
+      expect(mags.filter((v) => v > 1e-3 && v < 0.999).length).toBeGreaterThan(500);
     });
   });
 

@@ -24,6 +24,7 @@ describe('resolveModelConfig', () => {
       maxQueueDelayMicroseconds: DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS,
       preferredBatchSizes: [],
       allowSpinning: false,
+      workerNice: 10,
       maxQueueSize: 1024,
     });
     expect(resolveModelConfig(undefined, 8)).toEqual(resolveModelConfig({}, 8));
@@ -55,6 +56,7 @@ describe('resolveModelConfig', () => {
           device: 'auto',
           max_batch_size: 16,
           allow_spinning: true,
+          worker_nice: 0,
           max_queue_size: 10,
         },
         8,
@@ -67,6 +69,7 @@ describe('resolveModelConfig', () => {
       maxBatchSize: 16,
       batchingRequested: true,
       allowSpinning: true,
+      workerNice: 0,
       maxQueueSize: 10,
     });
   });
