@@ -45,7 +45,15 @@ export function renderResult(file: string): string {
   const out: string[] = [];
   // A model's own bench config may turn batching off (max_batch_size 0) whatever the command line says.
   const batching = o.batching && BENCH_MODELS[o.model].config.max_batch_size !== 0;
-  out.push(`### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${batching ? 'on' : 'off'}`);
+  // Settings the command changed from the model's bench config, so two sections of one model read apart.
+  const tuned = [
+    o.instances !== undefined ? `${o.instances} instance(s)` : '',
+    o.threads !== undefined ? `${o.threads} thread(s) each` : '',
+    o.delayUs !== undefined ? `max_queue_delay ${o.delayUs} µs` : '',
+  ].filter(Boolean);
+  out.push(
+    `### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${batching ? 'on' : 'off'}${tuned.length ? `, ${tuned.join(', ')}` : ''}`,
+  );
   out.push('');
   out.push(`Command: \`${r.command}\`  `);
   out.push(`Machine: ${r.machine}  `);
