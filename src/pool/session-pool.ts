@@ -16,6 +16,7 @@ const log = createLogger('pool');
  * Tasks a serving worker may hold: the one it runs and the next. The next one waits in the worker's own port,
  * so the worker starts it without going back to sleep; waking a sleeping worker is one of the larger costs
  * per batch on a VM (measured on the development VM: about 10 % less server CPU per BatchPredict item).
+ * A worker that dies fails both tasks it holds; each of their requests is answered with that failure.
  */
 const PIPELINED_TASKS = 2;
 
@@ -39,10 +40,9 @@ export class SessionPool {
     private readonly piscina: Piscina,
     readonly description: SessionDescription,
     readonly instances: number,
+    /** The balancer's task limit per worker: PIPELINED_TASKS while serving, 1 while closing. */
     private readonly limit: { tasks: number },
-  ) {
-    limit.tasks = PIPELINED_TASKS;
-  }
+  ) {}
 
   /** Starts the workers and waits until each has opened its session; rejects with the load failure otherwise. */
   static async open(config: WorkerConfig, instances: number, label: string): Promise<SessionPool> {
@@ -69,6 +69,7 @@ export class SessionPool {
       if (failed && !failed.ok) throw fromWorkerFailure(failed);
       const first = replies[0];
       if (!first.ok) throw new AmaasError('AMAAS_ERR_INTERNAL', 'no worker described the session');
+      limit.tasks = PIPELINED_TASKS;
       return new SessionPool(piscina, first.description, instances, limit);
     } catch (err) {
       await piscina.destroy();
