@@ -3,7 +3,8 @@
  * non-batch dims, datatypes and requested outputs); BatchPolicy says when a group's batch closes; the batch's
  * inputs are concatenated into one session run and its outputs split back per request (batch-assembly.ts).
  * Like UnbatchedScheduler it keeps a bounded queue (RESOURCE_EXHAUSTED beyond it), drops aborted requests
- * before they reach a worker, and keeps at most 2 x instances batches inside the pool.
+ * before they reach a worker, and keeps at most 2 x instances batches inside the pool. A batch that could still
+ * grow goes to the pool only while some worker has none; until then it keeps growing in the queue.
  */
 import { performance } from 'node:perf_hooks';
 import type { RunTask, TensorPayload } from '../pool/messages';
@@ -195,6 +196,9 @@ export class DynamicBatcher implements Scheduler {
           this.stopping || group.solo,
         );
         if (!decision.close) earliest = Math.min(earliest, decision.readyAt);
+        // A batch that could still grow waits while every worker already has one: it would only queue behind
+        // them, and a finishing batch pumps again. Full, preferred and flushed batches go at once.
+        else if (decision.reason === 'delay' && this.batchesInPool >= this.pool.instances) continue;
         else if (!next || head.queuedAt < next.group.waiting[0].queuedAt) next = { group, take: decision.take };
       }
       if (!next) {

@@ -119,7 +119,8 @@ describe('DynamicBatcher: admission by expected wait', () => {
     const pool = new HeldPool();
     const c = clock();
     const batcher = new DynamicBatcher(pool, {
-      maxBatchSize: 8,
+      // Every 4-row job is a full batch, so each goes to the pool as soon as there is room.
+      maxBatchSize: 4,
       maxQueueDelayMicroseconds: 0,
       preferredBatchSizes: [],
       maxQueueSize: 100,

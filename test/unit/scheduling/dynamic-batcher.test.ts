@@ -16,8 +16,9 @@ interface Call {
 
 /** Holds every run until the test answers it; answers as the model y = 2x + 1 would. */
 class FakePool implements BatchRunner {
-  readonly instances = 1;
   readonly calls: Call[] = [];
+
+  constructor(readonly instances = 1) {}
 
   run(task: RunTask, transferList: ArrayBuffer[]): Promise<Record<string, TensorPayload>> {
     return new Promise((resolve, reject) => this.calls.push({ task, transferList, resolve, reject }));
@@ -62,8 +63,9 @@ class FakeTimer implements BatchTimer {
   }
 }
 
-function setup(options: Partial<DynamicBatcherOptions> = {}) {
-  const pool = new FakePool();
+/** `instances`: workers the fake pool has; a batch that could still grow waits while each has one. */
+function setup(options: Partial<DynamicBatcherOptions> = {}, instances = 1) {
+  const pool = new FakePool(instances);
   const timer = new FakeTimer();
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
@@ -160,7 +162,7 @@ describe('DynamicBatcher: merging', () => {
   });
 
   it('never puts more than max_batch_size rows in a batch; the overflow waits for the next', () => {
-    const { pool, timer, batcher, advance } = setup({ maxBatchSize: 4, concurrency: 4 });
+    const { pool, timer, batcher, advance } = setup({ maxBatchSize: 4, concurrency: 4 }, 2);
     void batcher.submit(fp32Job(3));
     void batcher.submit(fp32Job(3)); // 6 > 4: the first runs alone, now
     expect(pool.calls.map((_, i) => pool.rowsOfCall(i))).toEqual([3]);
@@ -180,7 +182,7 @@ describe('DynamicBatcher: merging', () => {
   });
 
   it('never merges requests whose non-batch dims or requested outputs differ', () => {
-    const { pool, timer, batcher, advance } = setup({ concurrency: 8 });
+    const { pool, timer, batcher, advance } = setup({ concurrency: 8 }, 4);
     void batcher.submit(fp32Job(1, 4));
     void batcher.submit(fp32Job(1, 3));
     void batcher.submit(fp32Job(1, 4, { outputNames: ['z'] }));
@@ -238,20 +240,26 @@ describe('DynamicBatcher: failures, limits and cancellation', () => {
     for (const r of results) expect((await rejection(r)).code).toBe('AMAAS_ERR_RUNTIME_FAILURE');
   });
 
-  it('keeps at most 2 x instances batches in the pool and merges what queued meanwhile', async () => {
+  it('holds a batch that could still grow while every worker has one, and merges what queued meanwhile', async () => {
     const { pool, batcher } = setup({ maxQueueDelayMicroseconds: 0 });
     const first = batcher.submit(fp32Job(1));
-    void batcher.submit(fp32Job(1));
-    void batcher.submit(fp32Job(1));
-    void batcher.submit(fp32Job(1));
-    void batcher.submit(fp32Job(1));
-    expect(pool.calls).toHaveLength(2);
-    expect(batcher.queued).toBe(3);
+    for (let i = 0; i < 4; i++) void batcher.submit(fp32Job(1));
+    // The one worker runs the first request; the other four wait for it, with no delay to wait out.
+    expect(pool.calls).toHaveLength(1);
+    expect(batcher.queued).toBe(4);
     pool.answer(0);
     await first;
     await settle();
-    expect(pool.calls).toHaveLength(3);
-    expect(pool.rowsOfCall(2)).toBe(3);
+    expect(pool.calls).toHaveLength(2);
+    expect(pool.rowsOfCall(1)).toBe(4);
+  });
+
+  it('sends full batches at once, up to 2 x instances in the pool', () => {
+    const { pool, batcher } = setup({ maxQueueDelayMicroseconds: 0, maxBatchSize: 2 });
+    for (let i = 0; i < 7; i++) void batcher.submit(fp32Job(1));
+    // 1 row at once (the worker was free), then one full batch of 2 to wait inside the pool; the rest queue.
+    expect(pool.calls.map((_, i) => pool.rowsOfCall(i))).toEqual([1, 2]);
+    expect(batcher.queued).toBe(4);
   });
 
   it('refuses requests beyond max_queue_size with AMAAS_ERR_QUEUE_FULL', async () => {
