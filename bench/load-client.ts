@@ -49,6 +49,16 @@ function assertLoopback(address: string): void {
   if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(address)) throw new Error(`refusing to load non-loopback address ${address}`);
 }
 
+/** Counts one failed call under its status name; `sample` keeps the first message seen for that name. */
+function countError(result: LoadResult, code: number, sample?: string): void {
+  const name = grpc.status[code] ?? 'UNKNOWN';
+  result.errors[name] = (result.errors[name] ?? 0) + 1;
+  if (sample !== undefined) {
+    result.samples ??= {};
+    result.samples[name] ??= sample;
+  }
+}
+
 /**
  * The closed loop every unary driver shares: `concurrency` callers, each starting its next call when the last
  * one settles, until the time or the request budget runs out. `call` resolves on success and rejects with
@@ -65,8 +75,7 @@ async function closedLoop(spec: LoadSpec, result: LoadResult, until: number, cal
         result.latencies.push(performance.now() - t0);
         result.completed++;
       } catch (err) {
-        const code = grpc.status[(err as grpc.ServiceError).code] ?? 'UNKNOWN';
-        result.errors[code] = (result.errors[code] ?? 0) + 1;
+        countError(result, (err as grpc.ServiceError).code);
       }
     }
   };
@@ -166,12 +175,7 @@ async function runOpenLoop(spec: LoadSpec, result: LoadResult, until: number): P
                 result.latencies.push(performance.now() - t0);
                 result.completed++;
               },
-              (err) => {
-                const code = grpc.status[(err as grpc.ServiceError).code] ?? 'UNKNOWN';
-                result.errors[code] = (result.errors[code] ?? 0) + 1;
-                result.samples ??= {};
-                result.samples[code] ??= (err as grpc.ServiceError).details ?? String(err);
-              },
+              (err) => countError(result, (err as grpc.ServiceError).code, (err as grpc.ServiceError).details ?? String(err)),
             )
             .finally(() => outstanding--),
         );
@@ -238,15 +242,13 @@ async function runStream(spec: LoadSpec, result: LoadResult, until: number): Pro
         result.latencies.push(performance.now() - t0);
         result.completed++;
       } else {
-        const name = grpc.status[code] ?? 'UNKNOWN';
-        result.errors[name] = (result.errors[name] ?? 0) + 1;
+        countError(result, code);
       }
       send();
     });
     call.on('end', done);
     call.on('error', (err: grpc.ServiceError) => {
-      const name = grpc.status[err.code] ?? 'UNKNOWN';
-      result.errors[name] = (result.errors[name] ?? 0) + 1;
+      countError(result, err.code);
       done();
     });
   });
