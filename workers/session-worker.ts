@@ -18,6 +18,7 @@ import type {
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
 import { WarmupRequest, generatedWarmupRequest, sampleWarmupRequests } from '../src/pool/warmup-requests';
+import { holdIfAsked } from './test-hold';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,5 +183,6 @@ export default async function handle(task: WorkerTask): Promise<unknown> {
   if ('ok' in opened) return opened;
   if (released) return { ok: false, code: 'AMAAS_ERR_MODEL_UNAVAILABLE', message: 'the session was released' } satisfies WorkerFailure;
   if (task.kind === 'describe') return { ok: true, description: opened.description } satisfies DescribeReply;
+  holdIfAsked();
   return withTransfer(await run(opened.session, task));
 }

@@ -57,6 +57,9 @@ export class SessionPool {
       // Piscina's own run/wait histograms are unused (ModelStatistics keeps amaas's timings) and cost per task.
       recordTiming: false,
       workerData: config,
+      // Node's default is the process's real environment; naming this module's process.env lets a test that runs
+      // the server in-process (jest gives each test file its own copy) reach the workers' test hook.
+      env: process.env,
     });
     // A worker that dies outside a task is replaced by Piscina; without a listener the error would be fatal.
     piscina.on('error', (err: Error) => log.error('worker error; Piscina replaces the worker', { model: label, error: err.message }));
