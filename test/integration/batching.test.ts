@@ -11,15 +11,19 @@ import { UnbatchedScheduler } from '../../src/scheduling/unbatched-scheduler';
 import { makeRepository, modelPath } from '../helpers/model-repository';
 import { releaseDirectSessions, runDirect, values } from '../helpers/ort-direct';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { WorkerHold, until } from '../helpers/worker-hold';
 
 let repo: string;
 let ts: TestServer;
+/** Holds the workers while a burst queues, so the burst is certainly merged, whatever the machine's speed. */
+const hold = new WorkerHold();
 
 beforeAll(async () => {
+  hold.install();
   repo = await makeRepository([
     // Default batching (max_batch_size 32, no delay): nothing in its config.
     { model: 'mlp' },
-    // A long delay makes merging certain for the copy count, whatever the machine's load.
+    // Batching with a delay and a larger batch: merged requests are each copied once.
     { model: 'mlp', name: 'mlp_patient', config: { max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 50_000 } } },
     { model: 'mlp', name: 'mlp_unbatched', config: { max_batch_size: 0 } },
     { model: 'string_echo' },
@@ -30,9 +34,24 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  hold.release();
   await ts?.stop();
   await releaseDirectSessions();
+  hold.cleanup();
 });
+
+/** Sends the calls while the workers are held, and releases them once every call has reached the scheduler. */
+async function heldBurst<T>(scheduler: Scheduler, calls: Array<() => Promise<T>>): Promise<T[]> {
+  hold.hold();
+  try {
+    const answers = Promise.all(calls.map((c) => c()));
+    await until(() => scheduler.queued + scheduler.running === calls.length, `all ${calls.length} calls in the scheduler`);
+    hold.release();
+    return await answers;
+  } finally {
+    hold.release();
+  }
+}
 
 function schedulerOf(model: string): Scheduler {
   const ready = ts.server.registry.get(model)?.versions.get(1)?.ready;
@@ -67,7 +86,10 @@ describe('dynamic batching on mlp', () => {
       inputs.map((x, i) => runDirect(modelPath(repo, 'mlp'), { x: { type: 'float32', dims: [rows[i], 64], data: x } })),
     );
 
-    const results = await Promise.all(inputs.map((x, i) => ts.client.predict('mlp', { x: { data: x, dims: [rows[i], 64] } }, { id: `r${i}` })));
+    const results = await heldBurst(
+      batcher,
+      inputs.map((x, i) => () => ts.client.predict('mlp', { x: { data: x, dims: [rows[i], 64] } }, { id: `r${i}` })),
+    );
 
     results.forEach((r, i) => {
       expect(r.id).toBe(`r${i}`);
@@ -90,8 +112,9 @@ describe('dynamic batching on mlp', () => {
     const batcher = batcherOf('mlp_patient');
     const before = { ...batcher.stats };
     const bytesPerRequest = 2 * 64 * 4;
-    const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => ts.client.predict('mlp_patient', { x: { data: input(2, i), dims: [2, 64] } })),
+    const results = await heldBurst(
+      batcher,
+      Array.from({ length: 16 }, (_, i) => () => ts.client.predict('mlp_patient', { x: { data: input(2, i), dims: [2, 64] } })),
     );
     expect(results).toHaveLength(16);
     const merged = batcher.stats.mergedRequests - before.mergedRequests;

@@ -174,7 +174,6 @@ describe('catalog', () => {
   });
 
   it('mlp_large builds (~6.3M params) and runs', async () => {
-    const t0 = Date.now();
     const bytes = buildModelBytes('mlp_large');
     expect(bytes.length).toBeGreaterThan(25_000_000);
     expect(bytes.length).toBeLessThan(25_400_000);
@@ -186,7 +185,6 @@ describe('catalog', () => {
     } finally {
       await s.release();
     }
-    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('multi_io returns sum and product', async () => {
