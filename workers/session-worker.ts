@@ -17,7 +17,7 @@ import type {
   WorkerTask,
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
-import { WarmupRequest, generatedWarmupRequest, sampleWarmupRequests } from '../src/pool/warmup-requests';
+import { WarmupRequest, generatedWarmupNote, generatedWarmupRequests, sampleWarmupRequests } from '../src/pool/warmup-requests';
 import { holdIfAsked } from './test-hold';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,25 +42,51 @@ const opening: Promise<OpenSession | WorkerFailure> = openSession(config)
   )
   .then((opened) => ('ok' in opened ? opened : warmUp(opened)));
 
-/** Runs the warm-up requests; the version only becomes READY once every worker has answered 'describe'. */
+/**
+ * Runs the warm-up requests; the version only becomes READY once every worker has answered 'describe'. The
+ * generated warm-up is best effort: when none of its tries runs, the session serves anyway and its description
+ * carries a note saying why. A sample under warmup/ that fails fails the load (the user asked for it).
+ */
 async function warmUp(opened: OpenSession): Promise<OpenSession | WorkerFailure> {
   const { generated, runs } = config.warmup;
   if (runs === 0) return opened;
-  let requests: WarmupRequest[];
+  let samples: WarmupRequest[];
   try {
-    requests = sampleWarmupRequests(path.dirname(config.modelPath), opened.description.inputs);
-    if (generated) requests.unshift(generatedWarmupRequest(opened.description.inputs));
+    samples = sampleWarmupRequests(path.dirname(config.modelPath), opened.description.inputs);
   } catch (err) {
     return warmupFailed(opened, (err as Error).message);
   }
   const outputNames = opened.description.outputs.map((o) => o.name);
-  for (const request of requests) {
-    for (let i = 0; i < runs; i++) {
-      const reply = await run(opened.session, { kind: 'run', inputs: request.inputs, outputNames });
-      if (!reply.ok) return warmupFailed(opened, `${request.label} request: ${reply.message}`);
-    }
+  const note = generated ? await generatedWarmUp(opened, outputNames, runs) : null;
+  for (const request of samples) {
+    const failure = await runTimes(opened.session, request, outputNames, runs);
+    if (failure !== null) return warmupFailed(opened, `${request.label} request: ${failure}`);
   }
-  return opened;
+  return note === null ? opened : { ...opened, description: { ...opened.description, notes: [note] } };
+}
+
+/** Tries each generated request until one runs `runs` times; null then, else the note saying why none ran. */
+async function generatedWarmUp(opened: OpenSession, outputNames: string[], runs: number): Promise<string | null> {
+  const failures: { label: string; message: string }[] = [];
+  try {
+    for (const request of generatedWarmupRequests(opened.description.inputs)) {
+      const failure = await runTimes(opened.session, request, outputNames, runs);
+      if (failure === null) return null;
+      failures.push({ label: request.label, message: failure });
+    }
+  } catch (err) {
+    failures.push({ label: 'generated', message: (err as Error).message });
+  }
+  return generatedWarmupNote(failures);
+}
+
+/** Runs one warm-up request `runs` times; null when every run succeeded, else the first failure's message. */
+async function runTimes(session: ort.InferenceSession, request: WarmupRequest, outputNames: string[], runs: number): Promise<string | null> {
+  for (let i = 0; i < runs; i++) {
+    const reply = await run(session, { kind: 'run', inputs: request.inputs, outputNames });
+    if (!reply.ok) return reply.message;
+  }
+  return null;
 }
 
 async function warmupFailed(opened: OpenSession, why: string): Promise<WorkerFailure> {

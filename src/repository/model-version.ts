@@ -60,6 +60,11 @@ export class ModelVersion {
     return this.pool?.description.executionProvider ?? '';
   }
 
+  /** What clients should know about the loaded version (a generated warm-up that did not run); [] otherwise. */
+  get notes(): readonly string[] {
+    return this.pool?.description.notes ?? [];
+  }
+
   get signature(): ModelSignature | null {
     return this.serving?.signature ?? null;
   }
@@ -130,7 +135,9 @@ export class ModelVersion {
         maxBatchSize: batching.maxRequestRows,
       };
       this.setState('READY');
-      for (const warning of pool.description.warnings) log.warn(warning, { model: this.model, version: this.version });
+      for (const warning of [...pool.description.warnings, ...(pool.description.notes ?? [])]) {
+        log.warn(warning, { model: this.model, version: this.version });
+      }
       log.info('model version ready', {
         model: this.model,
         version: this.version,
