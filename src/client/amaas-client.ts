@@ -63,7 +63,7 @@ export type BatchResult =
 export interface ModelInfo {
   readonly name: string;
   readonly defaultVersion: number;
-  readonly versions: ReadonlyArray<{ version: number; state: string; reason: string; executionProvider: string }>;
+  readonly versions: ReadonlyArray<{ version: number; state: string; reason: string; executionProvider: string; notes: string[] }>;
   readonly describedVersion: number;
   readonly inputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
   readonly outputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
@@ -142,6 +142,7 @@ export function fromModelMetadata(m: WireModelMetadata): ModelInfo {
       state: strip(v.state, 'MODEL_VERSION_STATE_'),
       reason: v.reason,
       executionProvider: v.execution_provider,
+      notes: [...v.notes],
     })),
     describedVersion: Number(m.described_version),
     inputs: tensors(m.inputs),

@@ -85,10 +85,11 @@ export const ModelConfigSchema = z
     default_version: z.number().int().min(1).optional(),
     /**
      * Requests run on every worker after its session opens and before the version takes traffic, so the first
-     * real request does not pay onnxruntime's first-run cost. `generated`: requests built from the input
-     * metadata (dynamic dimensions = 1, zeros, empty strings). Sample requests in `<version>/warmup/*.json`
-     * (the CLI's JSON inputs format) run too. `runs`: how many times each is run; 0 turns warm-up off.
-     * A failed warm-up leaves the version UNAVAILABLE ("warm-up failed: ...").
+     * real request does not pay onnxruntime's first-run cost. `generated`: a request built from the input
+     * metadata (zeros, empty strings; a dynamic first dimension 1, other dynamic dimensions 16, then all 1 if
+     * that fails); best effort: if it fails the version is READY with a note. Sample requests in
+     * `<version>/warmup/*.json` (the CLI's JSON inputs format) run too, and one that fails leaves the version
+     * UNAVAILABLE ("warm-up failed: ..."). `runs`: how many times each is run; 0 turns warm-up off.
      */
     warmup: z
       .object({

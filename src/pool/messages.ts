@@ -65,6 +65,11 @@ export interface SessionDescription {
   readonly executionProvider: 'cpu' | 'cuda';
   /** Things the main thread should log, such as a CUDA -> CPU fallback. */
   readonly warnings: readonly string[];
+  /**
+   * Things clients should see about this version too (ModelVersionStatus.notes), and the main thread logs as
+   * warnings, such as a generated warm-up that did not run. Absent when there are none.
+   */
+  readonly notes?: readonly string[];
 }
 
 /** A failure the worker classified itself; anything else thrown in a worker is re-coded by worker-errors.ts. */

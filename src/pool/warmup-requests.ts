@@ -19,18 +19,49 @@ export interface WarmupRequest {
   readonly inputs: Record<string, TensorPayload>;
 }
 
-/** One request with every input filled with zeros (empty strings for BYTES); dynamic dimensions are 1. */
-export function generatedWarmupRequest(inputs: readonly IoMetadata[]): WarmupRequest {
+/** The size a generated request gives a dynamic dimension other than the first, on its first try. */
+export const GENERATED_DIM = 16;
+
+/** Longest part of one failure a generated warm-up note quotes. */
+const NOTE_REASON_CHARS = 240;
+
+/**
+ * The generated requests to try, in order, until one runs: every input filled with zeros (empty strings for
+ * BYTES). The first try gives a dynamic first (batch) dimension 1 and every other dynamic dimension
+ * GENERATED_DIM, which models that need more than one element along an axis (a waveform, a sequence) accept;
+ * the second gives every dynamic dimension 1, for models whose inputs must agree on one size. The second is
+ * left out when it would be the same request.
+ */
+export function generatedWarmupRequests(inputs: readonly IoMetadata[]): WarmupRequest[] {
+  const first = generatedRequest(`generated (dynamic dimensions ${GENERATED_DIM}, batch 1)`, inputs, GENERATED_DIM);
+  const hasInnerDynamic = inputs.some((m) => m.shape.some((d, i) => d < 0 && i > 0));
+  return hasInnerDynamic ? [first, generatedRequest('generated (dynamic dimensions 1)', inputs, 1)] : [first];
+}
+
+function generatedRequest(label: string, inputs: readonly IoMetadata[], inner: number): WarmupRequest {
   const feeds: Record<string, TensorPayload> = {};
   for (const m of inputs) {
     const datatype = dataTypeByOrt(m.type);
     if (!datatype) throw new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', `input '${m.name}' has type ${m.type}, which amaas cannot serve`);
-    const dims = m.shape.map((d) => (d < 0 ? 1 : d));
+    const dims = m.shape.map((d, i) => (d >= 0 ? d : i === 0 ? 1 : inner));
     const count = dims.reduce((a, b) => a * b, 1);
     const data = datatype.array ? new datatype.array(count) : new Array<string>(count).fill('');
     feeds[m.name] = { type: datatype.ort, dims, data };
   }
-  return { label: 'generated', inputs: feeds };
+  return { label, inputs: feeds };
+}
+
+/**
+ * The note a version carries when no generated request ran: the version serves anyway (nothing the user wrote
+ * asked for that warm-up), but its first requests pay onnxruntime's first-run cost. Each failure is quoted up
+ * to NOTE_REASON_CHARS characters.
+ */
+export function generatedWarmupNote(failures: ReadonlyArray<{ readonly label: string; readonly message: string }>): string {
+  const quote = (m: string) => (m.length > NOTE_REASON_CHARS ? `${m.slice(0, NOTE_REASON_CHARS - 1)}…` : m);
+  return (
+    'generated warm-up failed; the version serves without it (add samples under warmup/ to warm it): ' +
+    failures.map((f) => `${f.label}: ${quote(f.message)}`).join('; ')
+  );
 }
 
 /**

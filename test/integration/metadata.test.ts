@@ -39,8 +39,8 @@ it('lists every model with versions, states, default version and tensors', async
   expect(scale.defaultVersion).toBe(2);
   expect(scale.describedVersion).toBe(2);
   expect(scale.versions).toEqual([
-    { version: 1, state: 'READY', reason: '', executionProvider: 'cpu' },
-    { version: 2, state: 'READY', reason: '', executionProvider: 'cpu' },
+    { version: 1, state: 'READY', reason: '', executionProvider: 'cpu', notes: [] },
+    { version: 2, state: 'READY', reason: '', executionProvider: 'cpu', notes: [] },
   ]);
   expect(scale.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 4] }]);
   expect(scale.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [-1, 4] }]);

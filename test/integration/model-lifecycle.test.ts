@@ -39,12 +39,14 @@ beforeAll(async () => {
     version_policy: 'all',
     sha256: { '1': sha256(modelPath(repo, 'checked', 1)), '2': 'ab'.repeat(32) },
   });
-  for (const [model, sample] of [
-    ['sampled', { x: [[1, 2, 3, 4]] }],
-    ['bad_sample', { x: [[1, 2, 3]] }],
+  // A generated warm-up that fails does not fail the load; a sample that fails does (warm_fail/2).
+  for (const [model, version, sample] of [
+    ['sampled', 1, { x: [[1, 2, 3, 4]] }],
+    ['bad_sample', 1, { x: [[1, 2, 3]] }],
+    ['warm_fail', 2, { x: [[1, 2, 3, 4]] }],
   ] as const) {
-    fs.mkdirSync(path.join(repo, model, '1', 'warmup'));
-    fs.writeFileSync(path.join(repo, model, '1', 'warmup', 'sample.json'), JSON.stringify(sample));
+    fs.mkdirSync(path.join(repo, model, String(version), 'warmup'));
+    fs.writeFileSync(path.join(repo, model, String(version), 'warmup', 'sample.json'), JSON.stringify(sample));
   }
   ts = await startTestServer(repo);
 });
@@ -55,8 +57,8 @@ it('loads what version_policy selects (latest 1 by default) and lists the rest w
   const scale = await ts.client.getModelMetadata('scale');
   expect(scale.defaultVersion).toBe(2);
   expect(scale.versions).toEqual([
-    { version: 1, state: 'UNAVAILABLE', reason: 'not selected by version_policy', executionProvider: '' },
-    { version: 2, state: 'READY', reason: '', executionProvider: 'cpu' },
+    { version: 1, state: 'UNAVAILABLE', reason: 'not selected by version_policy', executionProvider: '', notes: [] },
+    { version: 2, state: 'READY', reason: '', executionProvider: 'cpu', notes: [] },
   ]);
   expect(await yOf()).toEqual({ version: 2, y: V2 });
   await expect(yOf(1)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringMatching(/not selected by version_policy/) });
@@ -77,7 +79,7 @@ it('a checksum mismatch, a corrupt file and a failed warm-up each leave only tha
   const warm = await ts.client.getModelMetadata('warm_fail');
   expect(warm.defaultVersion).toBe(1);
   expect(warm.versions[1]).toMatchObject({ version: 2, state: 'UNAVAILABLE' });
-  expect(warm.versions[1].reason).toMatch(/^warm-up failed: generated request: .*Reshape/i);
+  expect(warm.versions[1].reason).toMatch(/^warm-up failed: sample\.json request: .*Reshape/i);
   expect(await yOf(0, 'warm_fail')).toEqual({ version: 1, y: V1 });
   // Other models were never affected.
   expect(await yOf()).toEqual({ version: 2, y: V2 });

@@ -108,6 +108,20 @@ function gemmStack(
 // He-uniform keeps activation scale roughly constant through deep Relu stacks.
 const heUniform = (fanIn: number): number => Math.sqrt(6 / fanIn);
 
+/**
+ * Reflect-pads a [batch, samples] waveform by `pad` on both ends of the samples axis, as voice-activity
+ * detectors do before a convolution. onnxruntime refuses reflect padding unless the axis is longer than `pad`
+ * (and at least 2), so the model loads but fails at run time for short inputs.
+ */
+function reflectPad(name: string, pad: number): BuiltModel {
+  const b = builder(name, `y = Pad(x, ${pad} each side of axis 1, mode reflect)`)
+    .addInput('x', 'float32', ['batch', 'samples'])
+    .addInitializer('pads', 'int64', [4], [0n, BigInt(pad), 0n, BigInt(pad)])
+    .addNode('Pad', ['x', 'pads'], ['y'], { mode: attr.string('reflect') })
+    .addOutput('y', 'float32', ['batch', 'padded']);
+  return { bytes: b.toBytes() };
+}
+
 function identityModel(dtype: IdentityDtype): BuiltModel {
   const t = IDENTITY_ELEM_TYPES[dtype];
   const b = builder(`identity_${dtype}`, `y = Identity(x) for ${t}`)
@@ -222,6 +236,14 @@ const definitions: Record<string, ModelDefinition> = {
         .addOutput('y', 'float32', [5]);
       return { bytes: b.toBytes() };
     },
+  },
+  reflect_pad: {
+    description: 'x FP32 [batch,samples] -> reflect Pad 1 each side of samples: fails for 1 sample, runs for 2 or more',
+    build: () => reflectPad('reflect_pad', 1),
+  },
+  reflect_pad_wide: {
+    description: 'x FP32 [batch,samples] -> reflect Pad 20 each side of samples: fails for 20 samples or fewer',
+    build: () => reflectPad('reflect_pad_wide', 20),
   },
   slow_mlp: {
     description: 'x FP32 [batch,512] -> 8 x (MatMul 512x512 + Relu) -> y',

@@ -31,6 +31,8 @@ export const TEST_MODELS: readonly RepositoryEntry[] = Object.freeze(
     'scalar_add',
     'fixed_shape',
     'runtime_failure',
+    'reflect_pad',
+    'reflect_pad_wide',
     'slow_mlp',
     'mlp_small',
     'identity_fp32',

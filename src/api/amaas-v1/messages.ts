@@ -60,6 +60,7 @@ export interface WireModelVersionStatus {
   state: string;
   reason: string;
   execution_provider: string;
+  notes: string[];
 }
 
 export interface WireModelMetadata {

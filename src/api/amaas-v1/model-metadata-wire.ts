@@ -21,6 +21,7 @@ export function toModelMetadata(entry: ModelEntry, described: number): WireModel
       state: `MODEL_VERSION_STATE_${v.state}`,
       reason: v.reason,
       execution_provider: v.executionProvider,
+      notes: [...v.notes],
     })),
     described_version: signature ? described : 0,
     inputs: signature ? signature.inputs.map(tensorMetadata) : [],

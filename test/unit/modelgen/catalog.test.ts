@@ -46,6 +46,8 @@ const REQUIRED = [
   'scalar_add',
   'fixed_shape',
   'runtime_failure',
+  'reflect_pad',
+  'reflect_pad_wide',
   'slow_mlp',
   'heavy_fixed',
   'mlp_large',
@@ -251,6 +253,22 @@ describe('catalog', () => {
       for (const batch of [1, 2, 3]) {
         await expect(s.run({ x: f32(new Array(batch * 4).fill(1), [batch, 4]) })).rejects.toThrow(/Reshape/);
       }
+    });
+  });
+
+  it('reflect_pad fails for 1 sample and runs for 16; reflect_pad_wide fails for 1, 16 and 20 and runs for 21', async () => {
+    const ramp = (n: number) => Array.from({ length: n }, (_, i) => i);
+    await withSession('reflect_pad', async (s) => {
+      await expect(s.run({ x: f32([0], [1, 1]) })).rejects.toThrow(/Pad/);
+      const r = await s.run({ x: f32(ramp(16), [1, 16]) });
+      expect(r.y.dims).toEqual([1, 18]);
+      expect(Array.from(r.y.data as Float32Array)).toEqual([1, ...ramp(16), 14]);
+    });
+    await withSession('reflect_pad_wide', async (s) => {
+      for (const n of [1, 16, 20]) await expect(s.run({ x: f32(ramp(n), [1, n]) })).rejects.toThrow(/Pad/);
+      const r = await s.run({ x: f32(ramp(21), [1, 21]) });
+      expect(r.y.dims).toEqual([1, 61]);
+      expect(Array.from(r.y.data as Float32Array).slice(0, 22)).toEqual([...ramp(21).slice(1).reverse(), 0, 1]);
     });
   });
 
