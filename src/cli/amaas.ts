@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 /**
  * The amaas command line: `serve` runs the server; `predict` and `models` are clients of a running one.
- * Client commands print JSON on stdout so they compose with jq; errors go to stderr with a non-zero exit.
+ * `predict` prints JSON; `models` and the model-control commands print a table on a terminal and JSON otherwise
+ * (src/cli/output-format.ts), so they compose with jq. Errors go to stderr with a non-zero exit.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
-import { AmaasClient, AmaasCallError, ClientTensor } from '../client/amaas-client';
+import { AmaasClient, AmaasCallError, ClientTensor, ModelInfo } from '../client/amaas-client';
 import { dataTypeByName } from '../codec/dtypes';
 import { tensorFromJson, tensorJsonValues } from '../codec/json-tensor';
 import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../logging';
 import { startServer } from '../server';
+import { renderModelState, renderModels } from './models-view';
+import { FormatFlags, printResult, withFormatOptions } from './output-format';
 
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
@@ -131,10 +134,10 @@ async function predict(model: string, options: { address: string; inputs?: strin
   }
 }
 
-async function models(options: { address: string }): Promise<void> {
+async function models(options: { address: string } & FormatFlags): Promise<void> {
   const client = new AmaasClient(options.address);
   try {
-    process.stdout.write(`${JSON.stringify(await client.listModels(), null, 2)}\n`);
+    printResult(await client.listModels(), options, renderModels);
   } finally {
     client.close();
   }
@@ -173,44 +176,39 @@ program
   .option('--timeout-ms <ms>', 'deadline for the call', integer)
   .action((model, o) => predict(model, o).catch(fail));
 
-program
-  .command('models')
-  .description('list the models with their versions, states and tensors (JSON)')
+withFormatOptions(program.command('models'))
+  .description('list the models with their versions, states, default version, inputs and outputs')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((o) => models(o).catch(fail));
 
-/** Runs one model-control call and prints the model's state afterwards (JSON). */
-async function control(options: { address: string }, call: (client: AmaasClient) => Promise<unknown>): Promise<void> {
+/** Runs one model-control call and prints the model's state afterwards. */
+async function control(options: { address: string } & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
   const client = new AmaasClient(options.address);
   try {
-    process.stdout.write(`${JSON.stringify(await call(client), null, 2)}\n`);
+    printResult(await call(client), options, renderModelState);
   } finally {
     client.close();
   }
 }
 
-program
-  .command('load <model>')
+withFormatOptions(program.command('load <model>'))
   .description('load a model (what its version_policy selects) or one version; waits until it is READY')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.loadModel(model, o.version)).catch(fail));
 
-program
-  .command('unload <model>')
+withFormatOptions(program.command('unload <model>'))
   .description('unload a model, or one version, after its queued and running requests are answered')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.unloadModel(model, o.version)).catch(fail));
 
-program
-  .command('set-default <model> <version>')
+withFormatOptions(program.command('set-default <model> <version>'))
   .description('pin the version that serves requests naming none (0 removes the pin)')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, version, o) => control(o, (c) => c.setDefaultVersion(model, integer(version))).catch(fail));
 
-program
-  .command('rollback <model>')
+withFormatOptions(program.command('rollback <model>'))
   .description('make the previous default version the default again')
   .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));

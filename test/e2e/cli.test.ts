@@ -49,6 +49,30 @@ it('models lists the example repository with metadata', async () => {
   expect(models.find((m: { name: string }) => m.name === 'scale').inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 4] }]);
 });
 
+it('models prints the same JSON with --json as into a pipe', async () => {
+  const piped = JSON.parse((await cli('models')).stdout);
+  expect(JSON.parse((await cli('models', '--json')).stdout)).toEqual(piped);
+});
+
+it('models --table prints the versions and tensors tables', async () => {
+  const { stdout } = await cli('models', '--table');
+  expect(() => JSON.parse(stdout)).toThrow();
+  expect(stdout).toMatch(/^MODEL +VERSION +STATE +DEFAULT +PROVIDER +DETAIL$/m);
+  for (const name of ['bool_not', 'int64_ops', 'mlp', 'multi_io', 'scale', 'string_echo']) {
+    expect(stdout).toMatch(new RegExp(`^${name} +1 +READY +yes +cpu$`, 'm'));
+  }
+  expect(stdout).toMatch(/^scale +1 +input +x +FP32 +\[\?, 4\]$/m);
+  expect(stdout).toMatch(/^int64_ops +1 +output +doubled +INT64 +\[\?, \?\]$/m);
+  expect(stdout).toMatch(/^string_echo +1 +input +text +BYTES +\[\?\]$/m);
+});
+
+it('a control command prints the model state: a table with --table, JSON into a pipe', async () => {
+  const table = await cli('set-default', 'scale', '1', '--table');
+  expect(table.stdout).toMatch(/^scale +1 +READY +yes +cpu$/m);
+  const unpinned = JSON.parse((await cli('set-default', 'scale', '0')).stdout);
+  expect(unpinned).toMatchObject({ name: 'scale', defaultVersion: 1, versions: [{ version: 1, state: 'READY' }] });
+});
+
 it('a failing predict exits non-zero with the error code on stderr', async () => {
   await expect(cli('predict', 'nope', '--inputs', '{"x": {"datatype": "FP32", "shape": [1], "data": [1]}}')).rejects.toMatchObject({
     code: 5,
