@@ -8,7 +8,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import { AmaasClient, AmaasCallError, ClientTensor, ModelInfo } from '../client/amaas-client';
 import { dataTypeByName } from '../codec/dtypes';
+import { parseJson, stringifyJson } from '../codec/json-text';
 import { tensorFromJson, tensorJsonValues } from '../codec/json-tensor';
+import { parseShape } from '../codec/tensor-codec';
 import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../logging';
 import { startServer } from '../server';
@@ -85,11 +87,14 @@ interface JsonTensorSpec {
   data: unknown;
 }
 
-/** `{"x": [[1,2,3,4]]}` or `{"x": {"datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]}}`. */
+/**
+ * `{"x": [[1,2,3,4]]}` or `{"x": {"datatype": "FP32", "shape": [1,4], "data": [1,2,3,4]}}`. Integers are read
+ * exactly at any size (json-text.ts), so INT64/UINT64 values beyond 2^53 may be plain JSON integers.
+ */
 async function parseInputs(client: AmaasClient, model: string, version: number, json: string): Promise<Record<string, ClientTensor>> {
   let parsed: Record<string, unknown>;
   try {
-    parsed = JSON.parse(json);
+    parsed = parseJson(json) as Record<string, unknown>;
   } catch (err) {
     throw new Error(`--inputs is not valid JSON: ${(err as Error).message}`);
   }
@@ -105,7 +110,8 @@ async function parseInputs(client: AmaasClient, model: string, version: number, 
     if (!datatypeName) throw new Error(`input '${name}': model '${model}' has no such input, and no datatype was given`);
     const datatype = dataTypeByName(datatypeName);
     if (!datatype) throw new Error(`input '${name}': unknown datatype ${datatypeName}`);
-    const t = tensorFromJson(name, datatype, spec.data, spec.shape);
+    if (spec.shape !== undefined && !Array.isArray(spec.shape)) throw new Error(`input '${name}': "shape" must be an array of dimensions`);
+    const t = tensorFromJson(name, datatype, spec.data, spec.shape === undefined ? undefined : parseShape(name, spec.shape));
     inputs[name] = { data: t.data, dims: [...t.shape], datatype: datatype.name };
   }
   return inputs;
@@ -128,7 +134,8 @@ async function predict(model: string, options: { address: string; inputs?: strin
         return [name, { datatype: t.datatype, shape: t.dims, data: values }];
       }),
     );
-    process.stdout.write(`${JSON.stringify({ model_name: result.modelName, model_version: result.modelVersion, outputs })}\n`);
+    // INT64/UINT64 values print as exact JSON integers.
+    process.stdout.write(`${stringifyJson({ model_name: result.modelName, model_version: result.modelVersion, outputs })}\n`);
   } finally {
     client.close();
   }

@@ -1,7 +1,8 @@
 /**
  * JSON <-> tensors, for people and the HTTP binding: data may be flat (row-major, with an explicit shape)
  * or nested arrays (shape inferred). Conversion goes through the typed-contents path, so the same range
- * checks apply and nothing is silently truncated.
+ * checks apply and nothing is silently truncated. 64-bit integers may be numbers, bigints (what parseJson in
+ * json-text.ts gives for integers beyond 2^53) or decimal strings.
  */
 import { DataTypeInfo } from './dtypes';
 import { fromFloat16Bits } from './float16';
@@ -55,7 +56,10 @@ export function tensorFromJson(name: string, datatype: DataTypeInfo, data: unkno
   };
 }
 
-/** Flat JSON values of a tensor: numbers, booleans or strings; 64-bit integers beyond 2^53 as strings. */
+/**
+ * Flat JSON values of a tensor: numbers, booleans or strings; INT64 and UINT64 as bigints, which
+ * stringifyJson (json-text.ts) writes as exact JSON integers.
+ */
 export function tensorJsonValues(t: Tensor): unknown[] {
   const { data, datatype } = t;
   if (Array.isArray(data)) return data;
@@ -66,7 +70,7 @@ export function tensorJsonValues(t: Tensor): unknown[] {
       return Array.from(data as Uint16Array, fromFloat16Bits);
     case 'INT64':
     case 'UINT64':
-      return Array.from(data as ArrayLike<bigint>, (v) => (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()));
+      return Array.from(data as ArrayLike<bigint>);
     default:
       return Array.from(data as ArrayLike<number>);
   }

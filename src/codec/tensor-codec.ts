@@ -229,14 +229,15 @@ export function decodeTyped(
       const out = new datatype.array!(count);
       for (let i = 0; i < count; i++) {
         const v = values[i];
-        if (typeof v !== 'number' || !Number.isInteger(v)) throw notA(name, i, v, 'an integer');
+        // A bigint (an integer JSON could not give as a number) is range-checked like a number.
+        if (typeof v !== 'bigint' && (typeof v !== 'number' || !Number.isInteger(v))) throw notA(name, i, v, 'an integer');
         if (v < min || v > max) {
           throw new AmaasError(
             'AMAAS_ERR_INVALID_REQUEST',
             `tensor '${name}': element ${i} (${v}) is out of range for ${datatype.name} [${min}, ${max}]`,
           );
         }
-        out[i] = v;
+        out[i] = typeof v === 'bigint' ? Number(v) : v;
       }
       return out;
     }
@@ -254,6 +255,8 @@ function isLongLike(value: unknown): boolean {
 }
 
 function floatValue(name: string, value: unknown, index: number): number {
+  // A bigint is an integer literal beyond 2^53 (json-text.ts): rounded to the nearest double, as JSON.parse would.
+  if (typeof value === 'bigint') return Number(value);
   if (typeof value !== 'number') throw notA(name, index, value, 'a number');
   return value;
 }

@@ -1,9 +1,11 @@
 /**
  * The Open Inference Protocol's HTTP/REST binding on its own port, with node:http: reads a bounded JSON body,
  * routes it (routes.ts), and writes JSON, errors as {"error": "..."} with the status from http-status-map.ts.
+ * Integers beyond 2^53 are exact both ways (json-text.ts).
  * A request whose client goes away is cancelled like a cancelled gRPC call.
  */
 import http from 'node:http';
+import { parseJson, stringifyJson } from '../../codec/json-text';
 import { AmaasError } from '../../errors';
 import { createLogger } from '../../logging';
 import type { ApiContext } from '../context';
@@ -36,7 +38,7 @@ function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown>
     req.on('error', reject);
     req.on('end', () => {
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        resolve(parseJson(Buffer.concat(chunks).toString('utf8')));
       } catch (err) {
         reject(new AmaasError('AMAAS_ERR_INVALID_REQUEST', `the request body is not valid JSON: ${(err as Error).message}`));
       }
@@ -46,7 +48,7 @@ function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown>
 
 function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boolean): void {
   if (res.headersSent || res.destroyed) return;
-  const body = JSON.stringify(answer.body, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const body = stringifyJson(answer.body);
   res.writeHead(answer.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),

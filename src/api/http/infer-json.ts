@@ -1,7 +1,9 @@
 /**
  * The REST binding's inference JSON <-> the service's InferenceRequest/InferenceResult:
  * `{"id", "inputs": [{"name", "datatype", "shape", "data"}], "outputs": [{"name"}]}` in, the same tensor
- * objects out with data flat in row-major order. Input data may be flat or nested (json-tensor.ts).
+ * objects out with data flat in row-major order. Input data may be flat or nested (json-tensor.ts). INT64 and
+ * UINT64 data are exact JSON integers both ways (bigints, written by stringifyJson in json-text.ts); decimal
+ * strings are accepted too.
  */
 import { dataTypeByName } from '../../codec/dtypes';
 import { tensorFromJson, tensorJsonValues } from '../../codec/json-tensor';

@@ -96,11 +96,11 @@ describe('tensorJsonValues', () => {
     expect(tensorJsonValues(tensor('FP16', Uint16Array.from([0x3c00, 0xc000, 0x7bff, 0x0001])))).toEqual([1, -2, 65504, 2 ** -24]);
   });
 
-  it('gives 64-bit integers as numbers when safe and as strings beyond 2^53', () => {
+  it('gives 64-bit integers as bigints, exactly', () => {
     expect(
       tensorJsonValues(tensor('INT64', BigInt64Array.from([5n, -(2n ** 53n) + 1n, 2n ** 53n + 1n, -(2n ** 63n)]))),
-    ).toEqual([5, -(2 ** 53) + 1, '9007199254740993', '-9223372036854775808']);
-    expect(tensorJsonValues(tensor('UINT64', BigUint64Array.from([0n, 2n ** 64n - 1n])))).toEqual([0, '18446744073709551615']);
+    ).toEqual([5n, -(2n ** 53n) + 1n, 9007199254740993n, -9223372036854775808n]);
+    expect(tensorJsonValues(tensor('UINT64', BigUint64Array.from([0n, 2n ** 64n - 1n])))).toEqual([0n, 18446744073709551615n]);
   });
 
   it('gives other numeric types as plain numbers and BYTES as strings', () => {
@@ -114,6 +114,6 @@ describe('tensorJsonValues', () => {
   it('round-trips through tensorFromJson', () => {
     const values = ['9223372036854775807', -3, 0];
     const t = tensorFromJson('x', dt('INT64'), values);
-    expect(tensorJsonValues(t)).toEqual(['9223372036854775807', -3, 0]);
+    expect(tensorJsonValues(t)).toEqual([9223372036854775807n, -3n, 0n]);
   });
 });
