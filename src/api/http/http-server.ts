@@ -24,19 +24,25 @@ export interface HttpBinding {
 
 function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > maxBytes) {
+        // Answered at once with 413; the rest of the body is discarded, and the connection closes after the
+        // answer (send() closes every connection whose request was not read to its end).
+        tooLarge = true;
+        chunks = [];
         reject(new AmaasError('AMAAS_ERR_MESSAGE_TOO_LARGE', `the request body is larger than max_message_bytes (${maxBytes})`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
     });
     req.on('error', reject);
     req.on('end', () => {
+      if (tooLarge) return;
       try {
         resolve(parseJson(Buffer.concat(chunks).toString('utf8')));
       } catch (err) {
@@ -81,7 +87,7 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
         log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode });
         return { status: e.status, body: e.body };
       })
-      .then((answer) => send(res, answer, ctx.drain.draining));
+      .then((answer) => send(res, answer, ctx.drain.draining || !req.complete));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
