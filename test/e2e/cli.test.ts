@@ -6,8 +6,10 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EXAMPLE_REPOSITORY } from '../../src/paths';
+import { makeRepository, modelPath } from '../helpers/model-repository';
 import { releaseDirectSessions, runDirect } from '../helpers/ort-direct';
 import { CLI, ServerProcess, startServerProcess } from '../helpers/server-process';
+import { tempFiles } from '../helpers/temp-files';
 
 const run = promisify(execFile);
 let server: ServerProcess;
@@ -77,5 +79,50 @@ it('a failing predict exits non-zero with the error code on stderr', async () =>
   await expect(cli('predict', 'nope', '--inputs', '{"x": {"datatype": "FP32", "shape": [1], "data": [1]}}')).rejects.toMatchObject({
     code: 5,
     stderr: expect.stringContaining('AMAAS_ERR_MODEL_NOT_FOUND'),
+  });
+});
+
+describe('64-bit integers', () => {
+  let repo: string;
+  let int64Server: ServerProcess;
+  const files = tempFiles('amaas-cli-int64-');
+
+  beforeAll(async () => {
+    repo = await makeRepository([{ model: 'identity_int64' }, { model: 'identity_uint64' }]);
+    int64Server = await startServerProcess(['--model-repository', repo]);
+  });
+
+  afterAll(async () => {
+    int64Server.child.kill('SIGTERM');
+    await int64Server.exited;
+    files.cleanup();
+  });
+
+  const predict = (...args: string[]) => run(process.execPath, [CLI, 'predict', ...args, '--address', int64Server.address]);
+
+  it('predict takes INT64 and UINT64 values as JSON integers and prints them exactly', async () => {
+    const int64 = [9007199254740993n, -(2n ** 63n), 2n ** 63n - 1n, 2n ** 62n + 1n];
+    const direct64 = await runDirect(modelPath(repo, 'identity_int64'), { x: { type: 'int64', dims: [1, 4], data: BigInt64Array.from(int64) } });
+    const printed64 = await predict('identity_int64', '--inputs', '{"x": [[9007199254740993, -9223372036854775808, 9223372036854775807, 4611686018427387905]]}');
+    expect(printed64.stdout).toBe(
+      `{"model_name":"identity_int64","model_version":1,"outputs":{"y":{"datatype":"INT64","shape":[1,4],"data":[${(direct64.y.values as bigint[]).join(',')}]}}}\n`,
+    );
+    expect(printed64.stdout).toContain('"data":[9007199254740993,-9223372036854775808,9223372036854775807,4611686018427387905]');
+
+    const uint64 = [2n ** 64n - 1n, 9007199254740993n, 0n, 2n ** 63n];
+    const direct = await runDirect(modelPath(repo, 'identity_uint64'), { x: { type: 'uint64', dims: [2, 2], data: BigUint64Array.from(uint64) } });
+    const file = files.file('inputs.json', '{"x": {"datatype": "UINT64", "shape": [2, 2], "data": [18446744073709551615, 9007199254740993, 0, "9223372036854775808"]}}');
+    const printed = await predict('identity_uint64', '--inputs-file', file);
+    expect(printed.stdout).toBe(
+      `{"model_name":"identity_uint64","model_version":1,"outputs":{"y":{"datatype":"UINT64","shape":[2,2],"data":[${(direct.y.values as bigint[]).join(',')}]}}}\n`,
+    );
+    expect(printed.stdout).toContain('"data":[18446744073709551615,9007199254740993,0,9223372036854775808]');
+  });
+
+  it('predict refuses a 64-bit value out of range, naming the input and element', async () => {
+    await expect(predict('identity_uint64', '--inputs', '{"x": [[1, 18446744073709551616]]}')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/'x'.*element 1.*out of range/),
+    });
   });
 });

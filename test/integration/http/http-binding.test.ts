@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parseJson } from '../../../src/codec/json-text';
 import { EXAMPLE_REPOSITORY, PACKAGE_ROOT } from '../../../src/paths';
 import { modelPath } from '../../helpers/model-repository';
 import { releaseDirectSessions, runDirect } from '../../helpers/ort-direct';
@@ -35,7 +36,8 @@ function documentedExamples(): { command: string; expected: unknown }[] {
   const examples: { command: string; expected: unknown }[] = [];
   blocks.forEach((b, i) => {
     if (b.lang === 'sh' && b.text.trim().startsWith('curl') && blocks[i + 1]?.lang === 'json') {
-      examples.push({ command: b.text.trim(), expected: JSON.parse(blocks[i + 1].text) });
+      // parseJson: integers beyond 2^53 compare exactly.
+      examples.push({ command: b.text.trim(), expected: parseJson(blocks[i + 1].text) });
     }
   });
   return examples;
@@ -43,11 +45,11 @@ function documentedExamples(): { command: string; expected: unknown }[] {
 
 it('the documented curl commands print the documented JSON', async () => {
   const examples = documentedExamples();
-  expect(examples.length).toBeGreaterThanOrEqual(8);
+  expect(examples.length).toBeGreaterThanOrEqual(9);
   for (const { command, expected } of examples) {
     const literal = command.replaceAll(`127.0.0.1:${DOC_PORT}`, `127.0.0.1:${ts.server.httpPort}`);
     const { stdout } = await run('bash', ['-c', literal], { timeout: 30_000 });
-    expect({ command, output: JSON.parse(stdout) }).toEqual({ command, output: expected });
+    expect({ command, output: parseJson(stdout) }).toEqual({ command, output: expected });
   }
 });
 
