@@ -3,6 +3,7 @@
  * the twin of status-map.ts (same codes, same meaning). HTTP handlers never choose a status themselves.
  */
 import { ErrorCode, toAmaasError } from '../errors';
+import { bounded } from '../errors-format';
 import { createLogger } from '../logging';
 
 const log = createLogger('api');
@@ -49,5 +50,5 @@ export interface HttpErrorAnswer {
 export function httpErrorOf(err: unknown): HttpErrorAnswer {
   const e = toAmaasError(err);
   if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
-  return { status: HTTP_STATUS_BY_CODE[e.code] ?? 500, errorCode: e.code, body: { error: e.message } };
+  return { status: HTTP_STATUS_BY_CODE[e.code] ?? 500, errorCode: e.code, body: { error: bounded(e.message) } };
 }

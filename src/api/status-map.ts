@@ -1,10 +1,12 @@
 /**
  * The one table from catalogue codes to gRPC status codes. Handlers never choose a status themselves:
  * they throw AmaasErrors and call toServiceError, which also attaches the stable code as trailing metadata
- * (`amaas-error-code`) so programs need not parse messages.
+ * (`amaas-error-code`) so programs need not parse messages. Every message is bounded here (errors-format.ts),
+ * so no message, however it was built, can make a grpc-message trailer the client refuses.
  */
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, toAmaasError } from '../errors';
+import { bounded } from '../errors-format';
 import { createLogger } from '../logging';
 
 const log = createLogger('api');
@@ -48,7 +50,7 @@ export function statusOf(err: unknown): StatusOf {
   const e = toAmaasError(err);
   const code = GRPC_STATUS_BY_CODE[e.code] ?? grpc.status.INTERNAL;
   if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
-  return { code, details: e.message, errorCode: e.code };
+  return { code, details: bounded(e.message), errorCode: e.code };
 }
 
 export function toServiceError(err: unknown): grpc.ServiceError {

@@ -7,6 +7,7 @@
 import { DataTypeInfo } from './dtypes';
 import { fromFloat16Bits } from './float16';
 import { AmaasError } from '../errors';
+import { quoted, shapeText } from '../errors-format';
 import { Tensor, decodeTyped, elementCount } from './tensor-codec';
 
 /** Flattens nested arrays row-major and infers their shape; ragged nesting is an error. */
@@ -32,7 +33,7 @@ export function flattenNested(name: string, value: unknown): { shape: number[]; 
 }
 
 function ragged(name: string): AmaasError {
-  return new AmaasError('AMAAS_ERR_SHAPE_MISMATCH', `tensor '${name}': nested data is ragged (rows of different lengths)`);
+  return new AmaasError('AMAAS_ERR_SHAPE_MISMATCH', `tensor ${quoted(name)}: nested data is ragged (rows of different lengths)`);
 }
 
 /**
@@ -45,7 +46,7 @@ export function tensorFromJson(name: string, datatype: DataTypeInfo, data: unkno
   if (shape && nested.values.length !== elementCount(finalShape)) {
     throw new AmaasError(
       'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-      `tensor '${name}': data has ${nested.values.length} elements, but shape [${finalShape.join(',')}] needs ${elementCount(finalShape)}`,
+      `tensor ${quoted(name)}: data has ${nested.values.length} elements, but shape ${shapeText(finalShape)} needs ${elementCount(finalShape)}`,
     );
   }
   return {

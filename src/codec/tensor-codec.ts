@@ -4,6 +4,7 @@
  * convenient path) are converted element by element and range-checked, never silently truncated.
  */
 import { AmaasError } from '../errors';
+import { excerpt, quoted, shapeText } from '../errors-format';
 import { DataTypeInfo, NumericArray, TensorData, TypedContentsField } from './dtypes';
 import { fromFloat16Bits, toFloat16Bits } from './float16';
 
@@ -50,7 +51,7 @@ export function parseShape(tensorName: string, dims: ArrayLike<unknown>): number
     if (dim === null || !Number.isSafeInteger(dim) || dim < 0) {
       throw new AmaasError(
         'AMAAS_ERR_INVALID_REQUEST',
-        `tensor '${tensorName}': shape dimension ${i} is ${String(dims[i])}; dimensions must be non-negative integers`,
+        `tensor ${quoted(tensorName)}: shape dimension ${i} is ${excerpt(String(dims[i]))}; dimensions must be non-negative integers`,
       );
     }
     shape[i] = dim;
@@ -59,7 +60,7 @@ export function parseShape(tensorName: string, dims: ArrayLike<unknown>): number
   if (count > MAX_ELEMENTS) {
     throw new AmaasError(
       'AMAAS_ERR_MESSAGE_TOO_LARGE',
-      `tensor '${tensorName}': shape [${shape.join(',')}] has ${count} elements, more than the limit of ${MAX_ELEMENTS}`,
+      `tensor ${quoted(tensorName)}: shape ${shapeText(shape)} has ${count} elements, more than the limit of ${MAX_ELEMENTS}`,
     );
   }
   return shape;
@@ -120,7 +121,7 @@ function checkRawLength(name: string, datatype: DataTypeInfo, shape: readonly nu
   if (bytes.byteLength !== expected) {
     throw new AmaasError(
       'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-      `tensor '${name}': raw contents have ${bytes.byteLength} bytes, but shape [${shape.join(',')}] of ${datatype.name} needs ${expected} (${count} x ${datatype.itemSize})`,
+      `tensor ${quoted(name)}: raw contents have ${bytes.byteLength} bytes, but shape ${shapeText(shape)} of ${datatype.name} needs ${expected} (${count} x ${datatype.itemSize})`,
     );
   }
 }
@@ -133,7 +134,7 @@ function decodeUtf8(name: string, bytes: Uint8Array, index: number): string {
   } catch {
     throw new AmaasError(
       'AMAAS_ERR_INVALID_REQUEST',
-      `tensor '${name}': BYTES element ${index} is not valid UTF-8 (onnxruntime string tensors hold text)`,
+      `tensor ${quoted(name)}: BYTES element ${index} is not valid UTF-8 (onnxruntime string tensors hold text)`,
     );
   }
 }
@@ -147,7 +148,7 @@ function decodeRawBytesElements(name: string, count: number, bytes: Uint8Array):
     if (offset + 4 > bytes.byteLength) {
       throw new AmaasError(
         'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-        `tensor '${name}': raw BYTES contents end after ${i} of ${count} elements`,
+        `tensor ${quoted(name)}: raw BYTES contents end after ${i} of ${count} elements`,
       );
     }
     const length = view.getUint32(offset, true);
@@ -155,7 +156,7 @@ function decodeRawBytesElements(name: string, count: number, bytes: Uint8Array):
     if (offset + length > bytes.byteLength) {
       throw new AmaasError(
         'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-        `tensor '${name}': raw BYTES element ${i} claims ${length} bytes but only ${bytes.byteLength - offset} remain`,
+        `tensor ${quoted(name)}: raw BYTES element ${i} claims ${length} bytes but only ${bytes.byteLength - offset} remain`,
       );
     }
     out[i] = decodeUtf8(name, bytes.subarray(offset, offset + length), i);
@@ -164,7 +165,7 @@ function decodeRawBytesElements(name: string, count: number, bytes: Uint8Array):
   if (offset !== bytes.byteLength) {
     throw new AmaasError(
       'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-      `tensor '${name}': raw BYTES contents have ${bytes.byteLength - offset} bytes left over after ${count} elements`,
+      `tensor ${quoted(name)}: raw BYTES contents have ${bytes.byteLength - offset} bytes left over after ${count} elements`,
     );
   }
   return out;
@@ -190,7 +191,7 @@ export function decodeTyped(
     if (field !== datatype.typedField && values !== undefined && values.length > 0) {
       throw new AmaasError(
         'AMAAS_ERR_DATATYPE_MISMATCH',
-        `tensor '${name}': datatype ${datatype.name} is carried in ${datatype.typedField}, but ${field} was set`,
+        `tensor ${quoted(name)}: datatype ${datatype.name} is carried in ${datatype.typedField}, but ${field} was set`,
       );
     }
   }
@@ -199,7 +200,7 @@ export function decodeTyped(
   if (values.length !== count) {
     throw new AmaasError(
       'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-      `tensor '${name}': ${datatype.typedField} has ${values.length} elements, but shape [${shape.join(',')}] needs ${count}`,
+      `tensor ${quoted(name)}: ${datatype.typedField} has ${values.length} elements, but shape ${shapeText(shape)} needs ${count}`,
     );
   }
   switch (datatype.name) {
@@ -234,7 +235,7 @@ export function decodeTyped(
         if (v < min || v > max) {
           throw new AmaasError(
             'AMAAS_ERR_INVALID_REQUEST',
-            `tensor '${name}': element ${i} (${v}) is out of range for ${datatype.name} [${min}, ${max}]`,
+            `tensor ${quoted(name)}: element ${i} (${excerpt(String(v))}) is out of range for ${datatype.name} [${min}, ${max}]`,
           );
         }
         out[i] = typeof v === 'bigint' ? Number(v) : v;
@@ -246,7 +247,7 @@ export function decodeTyped(
 
 function notA(name: string, index: number, value: unknown, kind: string): AmaasError {
   const shown = typeof value === 'bigint' || isLongLike(value) ? String(value) : (JSON.stringify(value) ?? String(value));
-  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${shown}) is not ${kind}`);
+  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor ${quoted(name)}: element ${index} (${excerpt(shown)}) is not ${kind}`);
 }
 
 /** protobufjs hands out Long objects when a caller's loader does not ask for strings. */
@@ -269,7 +270,7 @@ function toBigInt(name: string, value: unknown, index: number, min: bigint, max:
   else if ((typeof value === 'string' || isLongLike(value)) && /^-?[0-9]+$/.test(String(value))) v = BigInt(String(value));
   else throw notA(name, index, value, 'an integer (64-bit values go as safe integers or decimal strings)');
   if (v < min || v > max) {
-    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor '${name}': element ${index} (${v}) is out of range`);
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor ${quoted(name)}: element ${index} (${excerpt(String(v))}) is out of range`);
   }
   return v;
 }

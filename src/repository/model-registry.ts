@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveModelConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
+import { listed, quoted } from '../errors-format';
 import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
@@ -18,6 +19,11 @@ import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-p
 const log = createLogger('repository');
 
 export const NOT_LOADED_REASON = 'not loaded (model_control_mode explicit: load it with LoadModel)';
+
+/** VERSION_NOT_FOUND for a version the model does not have, listing those it has. */
+export function versionNotFound(model: string, version: number, versions: readonly number[], what = 'version'): AmaasError {
+  return new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model ${quoted(model)} has no ${what} ${version} (versions: ${listed(versions)})`);
+}
 
 /** Told the model's name whenever one of its versions changes state, or the model is (re)loaded. */
 export type ModelChangeListener = (model: string) => void;
@@ -116,7 +122,7 @@ export class ModelRegistry {
     for (const s of scanned.versions) {
       const problem = entry.configProblem ?? s.problem;
       if (problem) {
-        if (this.listUnloaded(entry, s, problem)) log.error('model version cannot load', { model: entry.name, version: s.version, reason: problem });
+        if (this.listUnloaded(entry, s, problem)) log.error('model version cannot load', { model: entry.name, version: s.version, reason: problem, path: s.modelPath });
       } else if (!selected.has(s.version)) {
         if (this.listUnloaded(entry, s, NOT_SELECTED_REASON)) {
           log.info('model version not loaded', { model: entry.name, version: s.version, reason: NOT_SELECTED_REASON, policy: describePolicy(entry.config.versionPolicy) });
@@ -174,8 +180,7 @@ export class ModelRegistry {
   entry(name: string): ModelEntry {
     const entry = this.models.get(name);
     if (!entry) {
-      const known = [...this.models.keys()].sort().join(', ') || 'none';
-      throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model '${name}' is not in the repository (models: ${known})`);
+      throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model ${quoted(name)} is not in the repository (models: ${listed([...this.models.keys()].sort())})`);
     }
     return entry;
   }
@@ -194,14 +199,11 @@ export class ModelRegistry {
       const reasons = entry.sortedVersions.map((x) => `version ${x.version}: ${x.reason || x.state}`).join('; ');
       throw new AmaasError(
         'AMAAS_ERR_MODEL_UNAVAILABLE',
-        `model '${name}' has no ready version${reasons ? ` (${reasons})` : ' (no version folders found)'}`,
+        `model ${quoted(name)} has no ready version${reasons ? ` (${reasons})` : ' (no version folders found)'}`,
       );
     }
     const v = entry.versions.get(version);
-    if (!v) {
-      const known = entry.sortedVersions.map((x) => x.version).join(', ') || 'none';
-      throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${name}' has no version ${version} (versions: ${known})`);
-    }
+    if (!v) throw versionNotFound(name, version, entry.sortedVersions.map((x) => x.version));
     const ready = v.ready;
     if (!ready) throw unavailableError(name, v);
     return ready;
@@ -211,7 +213,7 @@ export class ModelRegistry {
     if (!this.root) throw new AmaasError('AMAAS_ERR_INTERNAL', 'the repository has not been loaded yet');
     const dir = path.join(this.root, name);
     if (!MODEL_NAME.test(name) || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model '${name}' is not in the repository ${this.root}`);
+      throw new AmaasError('AMAAS_ERR_MODEL_NOT_FOUND', `model ${quoted(name)} is not in the repository`);
     }
     return scanModel(name, dir);
   }
@@ -228,13 +230,10 @@ export class ModelRegistry {
       let entry = this.models.get(name);
       if (version !== 0) {
         const s = scanned.versions.find((x) => x.version === version);
-        if (!s) {
-          const known = scanned.versions.map((x) => x.version).join(', ') || 'none';
-          throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${name}' has no version folder ${version} (versions: ${known})`);
-        }
+        if (!s) throw versionNotFound(name, version, scanned.versions.map((x) => x.version), 'version folder');
         entry ??= this.createEntry(scanned);
-        if (s.problem) throw new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', s.problem);
-        if (entry.configProblem) throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', entry.configProblem);
+        if (s.problem) throw new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', `model ${quoted(name)} version ${version}: ${s.problem}`);
+        if (entry.configProblem) throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `model ${quoted(name)}: ${entry.configProblem}`);
         const loaded = await this.loadVersion(entry, s);
         if (loaded.state !== 'READY') throw loaded.failure ?? new AmaasError('AMAAS_ERR_MODEL_LOAD_FAILED', loaded.reason);
         return;
@@ -251,7 +250,7 @@ export class ModelRegistry {
       if (entry.defaultVersion === 0) {
         const failed = entry.sortedVersions.find((v) => v.failure)?.failure;
         const reasons = entry.sortedVersions.map((v) => `version ${v.version}: ${v.reason || v.state}`).join('; ');
-        throw new AmaasError(failed?.code ?? 'AMAAS_ERR_MODEL_LOAD_FAILED', `model '${name}' loaded no ready version (${reasons || 'no version folders'})`);
+        throw new AmaasError(failed?.code ?? 'AMAAS_ERR_MODEL_LOAD_FAILED', `model ${quoted(name)} loaded no ready version (${reasons || 'no version folders'})`);
       }
     });
   }
@@ -296,17 +295,14 @@ export class ModelRegistry {
       }
       throw new AmaasError(
         'AMAAS_ERR_NO_PREVIOUS_VERSION',
-        `model '${name}' has no earlier default version that is still READY to roll back to (default: ${current || 'none'})`,
+        `model ${quoted(name)} has no earlier default version that is still READY to roll back to (default: ${current || 'none'})`,
       );
     });
   }
 
   private knownVersion(entry: ModelEntry, version: number): ModelVersion {
     const v = entry.versions.get(version);
-    if (!v) {
-      const known = entry.sortedVersions.map((x) => x.version).join(', ') || 'none';
-      throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${entry.name}' has no version ${version} (versions: ${known})`);
-    }
+    if (!v) throw versionNotFound(entry.name, version, entry.sortedVersions.map((x) => x.version));
     return v;
   }
 

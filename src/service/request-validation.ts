@@ -1,14 +1,14 @@
 /**
  * Checks a decoded request against the model version's signature before any work is queued: every input
  * present exactly once, known, of the right datatype and a compatible shape; requested outputs known.
- * Messages name the model, the tensor and what was expected, so a caller can fix the request from them alone.
+ * Messages name the model, the tensor and what was expected, so a caller can fix the request from them alone;
+ * names are shown through quoted()/listed(), so a huge name the client sent never makes a huge message.
  */
 import type { InputTensor } from '../codec/tensor-codec';
 import { AmaasError } from '../errors';
+import { listed, quoted, shapeText } from '../errors-format';
 import type { ServingVersion } from '../repository/model-version';
 import type { TensorSpec } from '../repository/signature';
-
-const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
 
 function checkShape(model: string, spec: TensorSpec, tensor: InputTensor, maxBatchSize: number): void {
   // onnxruntime reports [] both for scalars and for unknown shapes; it checks those itself at run time.
@@ -18,13 +18,13 @@ function checkShape(model: string, spec: TensorSpec, tensor: InputTensor, maxBat
   if (!compatible) {
     throw new AmaasError(
       'AMAAS_ERR_SHAPE_MISMATCH',
-      `input '${spec.name}' of model '${model}' has shape ${shapeText(spec.shape)} (-1 = any size), got ${shapeText(got)}`,
+      `input ${quoted(spec.name)} of model ${quoted(model)} has shape ${shapeText(spec.shape)} (-1 = any size), got ${shapeText(got)}`,
     );
   }
   if (maxBatchSize > 0 && spec.shape[0] < 0 && got[0] > maxBatchSize) {
     throw new AmaasError(
       'AMAAS_ERR_SHAPE_MISMATCH',
-      `input '${spec.name}' of model '${model}' has batch size ${got[0]}, more than the model's max_batch_size ${maxBatchSize}`,
+      `input ${quoted(spec.name)} of model ${quoted(model)} has batch size ${got[0]}, more than the model's max_batch_size ${maxBatchSize}`,
     );
   }
 }
@@ -42,24 +42,24 @@ export function validateRequest(
     if (!spec) {
       throw new AmaasError(
         'AMAAS_ERR_INPUT_UNKNOWN',
-        `model '${model}' has no input '${tensor.name}' (inputs: ${signature.inputs.map((s) => s.name).join(', ')})`,
+        `model ${quoted(model)} has no input ${quoted(tensor.name)} (inputs: ${listed(signature.inputs.map((s) => s.name))})`,
       );
     }
     if (seen.has(tensor.name)) {
-      throw new AmaasError('AMAAS_ERR_INPUT_DUPLICATE', `input '${tensor.name}' of model '${model}' is given more than once`);
+      throw new AmaasError('AMAAS_ERR_INPUT_DUPLICATE', `input ${quoted(tensor.name)} of model ${quoted(model)} is given more than once`);
     }
     seen.add(tensor.name);
     if (spec.datatype !== tensor.datatype) {
       throw new AmaasError(
         'AMAAS_ERR_DATATYPE_MISMATCH',
-        `input '${spec.name}' of model '${model}' is ${spec.datatype.name}, got ${tensor.datatype.name}`,
+        `input ${quoted(spec.name)} of model ${quoted(model)} is ${spec.datatype.name}, got ${tensor.datatype.name}`,
       );
     }
     checkShape(model, spec, tensor, target.maxBatchSize);
   }
   const missing = signature.inputs.filter((s) => !seen.has(s.name)).map((s) => s.name);
   if (missing.length > 0) {
-    throw new AmaasError('AMAAS_ERR_INPUT_MISSING', `model '${model}' needs input(s) ${missing.map((n) => `'${n}'`).join(', ')}`);
+    throw new AmaasError('AMAAS_ERR_INPUT_MISSING', `model ${quoted(model)} needs input(s) ${listed(missing, quoted)}`);
   }
   if (requestedOutputs.length === 0) return signature.outputNames;
   const requested = new Set<string>();
@@ -67,11 +67,11 @@ export function validateRequest(
     if (!signature.outputsByName.has(name)) {
       throw new AmaasError(
         'AMAAS_ERR_OUTPUT_UNKNOWN',
-        `model '${model}' has no output '${name}' (outputs: ${signature.outputNames.join(', ')})`,
+        `model ${quoted(model)} has no output ${quoted(name)} (outputs: ${listed(signature.outputNames)})`,
       );
     }
     if (requested.has(name)) {
-      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `output '${name}' of model '${model}' is requested more than once`);
+      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `output ${quoted(name)} of model ${quoted(model)} is requested more than once`);
     }
     requested.add(name);
   }

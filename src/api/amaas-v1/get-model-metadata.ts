@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
 import type { ApiContext } from '../context';
+import { versionNotFound } from '../../repository/model-registry';
 import { toServiceError } from '../status-map';
 import type { WireGetModelMetadataRequest, WireModelMetadata } from './messages';
 import { toModelMetadata } from './model-metadata-wire';
@@ -15,10 +16,7 @@ export function getModelMetadataHandler(
       if (!call.request.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
       const entry = ctx.registry.entry(call.request.model_name);
       const version = parseVersion(call.request.model_version);
-      if (version !== 0 && !entry.versions.has(version)) {
-        const known = entry.sortedVersions.map((v) => v.version).join(', ') || 'none';
-        throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${entry.name}' has no version ${version} (versions: ${known})`);
-      }
+      if (version !== 0 && !entry.versions.has(version)) throw versionNotFound(entry.name, version, entry.sortedVersions.map((v) => v.version));
       callback(null, { metadata: toModelMetadata(entry, version || entry.defaultVersion) });
     } catch (err) {
       callback(toServiceError(err));

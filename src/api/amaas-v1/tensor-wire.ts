@@ -3,6 +3,7 @@ import { DATA_TYPES, dataTypeFromWire, dataTypeToWire } from '../../codec/dtypes
 import { enumNumber } from '../direct-encoding';
 import { InputTensor, Tensor, borrowRaw, decodeTyped, elementCount, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
+import { excerpt, quoted, shapeText } from '../../errors-format';
 import type { Int64, WireTensor } from './messages';
 
 export type OutputEncoding = 'raw' | 'typed';
@@ -14,7 +15,7 @@ export function decodeWireTensor(wire: WireTensor, index: number): InputTensor {
   if (!datatype) {
     throw new AmaasError(
       'AMAAS_ERR_INVALID_REQUEST',
-      `tensor '${name}': datatype ${String(wire.datatype)} is not supported (set one of DATA_TYPE_FP32, DATA_TYPE_INT64, ...)`,
+      `tensor ${quoted(name)}: datatype ${excerpt(String(wire.datatype))} is not supported (set one of DATA_TYPE_FP32, DATA_TYPE_INT64, ...)`,
     );
   }
   const shape = parseShape(name, wire.shape);
@@ -28,7 +29,7 @@ export function decodeWireTensor(wire: WireTensor, index: number): InputTensor {
   if (elementCount(shape) !== 0) {
     throw new AmaasError(
       'AMAAS_ERR_CONTENT_SIZE_MISMATCH',
-      `tensor '${name}': no contents given, but shape [${shape.join(',')}] has ${elementCount(shape)} elements`,
+      `tensor ${quoted(name)}: no contents given, but shape ${shapeText(shape)} has ${elementCount(shape)} elements`,
     );
   }
   return { name, datatype, shape, data: decodeTyped(name, datatype, shape, {}) };
@@ -52,7 +53,7 @@ export function encodeWireTensor(t: Tensor, encoding: OutputEncoding): WireTenso
 export function parseVersion(value: Int64 | undefined): number {
   const v = Number(value ?? 0);
   if (!Number.isSafeInteger(v) || v < 0) {
-    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model_version ${String(value)} is not a valid version number`);
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model_version ${excerpt(String(value))} is not a valid version number`);
   }
   return v;
 }

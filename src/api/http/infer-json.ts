@@ -9,6 +9,7 @@ import { dataTypeByName } from '../../codec/dtypes';
 import { tensorFromJson, tensorJsonValues } from '../../codec/json-tensor';
 import { parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
+import { excerpt, quoted } from '../../errors-format';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 
 const invalid = (message: string) => new AmaasError('AMAAS_ERR_INVALID_REQUEST', message);
@@ -26,10 +27,10 @@ export function decodeInferJson(modelName: string, modelVersion: number, body: u
     if (!isObject(t) || typeof t.name !== 'string' || !t.name) throw invalid(`input ${i} needs a "name"`);
     const datatype = typeof t.datatype === 'string' ? dataTypeByName(t.datatype) : undefined;
     if (!datatype) {
-      throw invalid(`input '${t.name}': datatype ${JSON.stringify(t.datatype)} is not supported (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES)`);
+      throw invalid(`input ${quoted(t.name)}: datatype ${excerpt(JSON.stringify(t.datatype) ?? String(t.datatype))} is not supported (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES)`);
     }
-    if (!Array.isArray(t.shape)) throw invalid(`input '${t.name}' needs a "shape" array`);
-    if (t.data === undefined) throw invalid(`input '${t.name}' needs "data"`);
+    if (!Array.isArray(t.shape)) throw invalid(`input ${quoted(t.name)} needs a "shape" array`);
+    if (t.data === undefined) throw invalid(`input ${quoted(t.name)} needs "data"`);
     return tensorFromJson(t.name, datatype, t.data, parseShape(t.name, t.shape));
   });
   const outputNames = ((body.outputs ?? []) as unknown[]).map((o, i) => {

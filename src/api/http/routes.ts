@@ -3,6 +3,7 @@
  * and service the gRPC handlers use. Failures are thrown AmaasErrors; http-server.ts maps them to statuses.
  */
 import { AmaasError } from '../../errors';
+import { excerpt } from '../../errors-format';
 import { HEALTH_FALSE_HTTP_STATUS, HEALTH_TRUE_HTTP_STATUS } from '../http-status-map';
 import type { ApiContext } from '../context';
 import { parseVersionString } from '../kserve/infer-wire';
@@ -32,7 +33,7 @@ const ROUTES_HELP =
   'GET /v2, /v2/health/live, /v2/health/ready, /v2/models/{model}[/versions/{version}][/ready]; POST /v2/models/{model}[/versions/{version}]/infer';
 
 function notRouted(req: HttpRequest): AmaasError {
-  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `no endpoint ${req.method} /${req.segments.join('/')} (endpoints: ${ROUTES_HELP})`);
+  return new AmaasError('AMAAS_ERR_INVALID_REQUEST', `no endpoint ${excerpt(`${req.method} /${req.segments.join('/')}`)} (endpoints: ${ROUTES_HELP})`);
 }
 
 export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnswer> {

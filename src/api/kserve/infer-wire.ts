@@ -6,6 +6,7 @@
 import { dataTypeByName } from '../../codec/dtypes';
 import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
+import { quoted } from '../../errors-format';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import { assertResponseFits } from '../response-size';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
@@ -20,7 +21,7 @@ export function parseVersionString(version: string | undefined): number {
   if (!version) return 0;
   const v = Number(version);
   if (!/^[0-9]+$/.test(version) || !Number.isSafeInteger(v)) {
-    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model version '${version}' is not a version number`);
+    throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `model version ${quoted(version)} is not a version number`);
   }
   return v;
 }
@@ -36,7 +37,7 @@ function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array 
   if (!datatype) {
     throw new AmaasError(
       'AMAAS_ERR_INVALID_REQUEST',
-      `input '${name}': datatype '${wire.datatype}' is not supported (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES)`,
+      `input ${quoted(name)}: datatype ${quoted(String(wire.datatype))} is not supported (BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES)`,
     );
   }
   const shape = parseShape(name, wire.shape ?? []);
@@ -58,7 +59,7 @@ export function decodeInferRequest(wire: WireModelInferRequest): DecodedInfer {
     }
     const typed = inputs.find(hasContents);
     if (typed) {
-      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input '${typed.name}' sets contents, but the request uses raw_input_contents`);
+      throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `input ${quoted(typed.name)} sets contents, but the request uses raw_input_contents`);
     }
   }
   return {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AmaasError } from '../../errors';
 import { PACKAGE_ROOT } from '../../paths';
-import type { ModelRegistry } from '../../repository/model-registry';
+import { type ModelRegistry, versionNotFound } from '../../repository/model-registry';
 import type { TensorSpec } from '../../repository/signature';
 import type { WireModelMetadataResponse, WireServerMetadataResponse, WireTensorMetadata } from './messages';
 
@@ -50,10 +50,7 @@ export function modelReady(registry: ModelRegistry, name: string, version: numbe
   const entry = registry.entry(name);
   if (version === 0) return entry.defaultVersion > 0;
   const v = entry.versions.get(version);
-  if (!v) {
-    const known = entry.sortedVersions.map((x) => x.version).join(', ') || 'none';
-    throw new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model '${name}' has no version ${version} (versions: ${known})`);
-  }
+  if (!v) throw versionNotFound(name, version, entry.sortedVersions.map((x) => x.version));
   return v.state === 'READY';
 }
 
