@@ -17,6 +17,7 @@ import type {
   WorkerTask,
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
+import { relativeTo } from '../src/errors-format';
 import { WarmupRequest, generatedWarmupNote, generatedWarmupRequests, sampleWarmupRequests } from '../src/pool/warmup-requests';
 import { holdIfAsked } from './test-hold';
 import fs from 'node:fs';
@@ -37,7 +38,8 @@ const opening: Promise<OpenSession | WorkerFailure> = openSession(config)
     (err): WorkerFailure => ({
       ok: false,
       code: 'AMAAS_ERR_MODEL_LOAD_FAILED',
-      message: `onnxruntime could not load ${config.modelPath}: ${(err as Error).message}`,
+      // Clients see this as the version's reason: the file's name, and onnxruntime's words without the folder.
+      message: `onnxruntime could not load ${path.basename(config.modelPath)}: ${relativeTo((err as Error).message, path.dirname(config.modelPath))}`,
     }),
   )
   .then((opened) => ('ok' in opened ? opened : warmUp(opened)));
@@ -144,7 +146,7 @@ async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure
       const session = await ort.InferenceSession.create(c.modelPath, options(['cuda']));
       return { session, description: describe(session, 'cuda', warnings) };
     } catch (err) {
-      const reason = (err as Error).message;
+      const reason = relativeTo((err as Error).message, path.dirname(c.modelPath));
       if (c.device === 'cuda') {
         return {
           ok: false,

@@ -3,7 +3,9 @@
  * READY -> UNLOADING -> UNAVAILABLE when it is taken down. Only a READY version takes requests.
  */
 import type { ModelConfig } from '../config/schema';
+import path from 'node:path';
 import { AmaasError, toAmaasError } from '../errors';
+import { quoted, relativeTo } from '../errors-format';
 import { createLogger } from '../logging';
 import { SessionPool } from '../pool/session-pool';
 import { BatchingPlan, planBatching } from '../scheduling/batching-plan';
@@ -150,9 +152,12 @@ export class ModelVersion {
       });
     } catch (err) {
       const e = toAmaasError(err);
-      this.lastFailure = e;
-      this.markUnavailable(e.message);
-      log.error('model version failed to load', { model: this.model, version: this.version, code: e.code, reason: e.message });
+      // Clients see the reason: a path under the model's folder that a foreign message names (onnxruntime's, the
+      // file system's) is shown relative to that folder. The log keeps the full path.
+      const reason = relativeTo(e.message, path.dirname(path.dirname(this.modelPath)));
+      this.lastFailure = reason === e.message ? e : new AmaasError(e.code, reason, { cause: e });
+      this.markUnavailable(reason);
+      log.error('model version failed to load', { model: this.model, version: this.version, code: e.code, reason: e.message, path: this.modelPath });
     }
   }
 
@@ -178,5 +183,5 @@ export class ModelVersion {
 
 export function unavailableError(model: string, v: ModelVersion): AmaasError {
   const why = v.state === 'UNAVAILABLE' ? `: ${v.reason}` : ` (it is ${v.state})`;
-  return new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', `model '${model}' version ${v.version} is not ready${why}`);
+  return new AmaasError('AMAAS_ERR_MODEL_UNAVAILABLE', `model ${quoted(model)} version ${v.version} is not ready${why}`);
 }

@@ -13,7 +13,10 @@ export const CONFIG_FILES = ['config.yaml', 'config.yml', 'config.json'] as cons
 export interface ScannedVersion {
   readonly version: number;
   readonly modelPath: string;
-  /** Why this version cannot be loaded, found without opening it (e.g. the model file is missing). */
+  /**
+   * Why this version cannot be loaded, found without opening it (e.g. the model file is missing). Clients see it
+   * as the version's reason, so it names no server path (modelPath is for logs).
+   */
   readonly problem?: string;
   /** Size and modification time of model.onnx ('missing' without one): poll mode reloads a version when it changes. */
   readonly fingerprint: string;
@@ -54,7 +57,7 @@ export function scanModel(name: string, dir: string): ScannedModel {
     const stat = statOrNull(modelPath);
     const version: ScannedVersion = stat
       ? { version: Number(e.name), modelPath, fingerprint: `${stat.size}:${stat.mtimeMs}` }
-      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing in ${path.join(dir, e.name)}`, fingerprint: 'missing' };
+      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing from version folder ${e.name}`, fingerprint: 'missing' };
     versions.push(version);
   }
   versions.sort((a, b) => a.version - b.version);

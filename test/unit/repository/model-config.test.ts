@@ -9,8 +9,12 @@ const temp = tempFiles('amaas-model-config-');
 afterAll(() => temp.cleanup());
 const configFile = temp.file;
 
-const expectConfigInvalid = (fn: () => unknown, ...inMessage: string[]) =>
-  expectAmaasError(fn, 'AMAAS_ERR_CONFIG_INVALID', ...inMessage);
+/** Clients see the problem as a version's reason: it names the file (config.yaml), never the server folder holding it. */
+const expectConfigInvalid = (fn: () => unknown, ...inMessage: string[]) => {
+  const e = expectAmaasError(fn, 'AMAAS_ERR_CONFIG_INVALID', ...inMessage.map((s) => (path.isAbsolute(s) ? path.basename(s) : s)));
+  for (const s of inMessage.filter((x) => path.isAbsolute(x))) expect(e.message).not.toContain(path.dirname(s));
+  return e;
+};
 
 describe('resolveModelConfig', () => {
   it('fills every default', () => {

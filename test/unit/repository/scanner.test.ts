@@ -56,7 +56,7 @@ describe('scanRepository', () => {
     expect(m.versions.map((v) => v.version)).toEqual([1]);
   });
 
-  it('reports a version whose model.onnx is missing, as a problem naming the file', () => {
+  it('reports a version whose model.onnx is missing, as a problem naming the file but no server path', () => {
     const repo = tempDir();
     addVersion(repo, 'm', '1');
     addVersion(repo, 'm', '2', false);
@@ -66,7 +66,9 @@ describe('scanRepository', () => {
     expect(m.versions[1].version).toBe(2);
     expect(m.versions[1].modelPath).toBe(path.join(repo, 'm', '2', 'model.onnx'));
     expect(m.versions[1].problem).toContain('model.onnx');
-    expect(m.versions[1].problem).toContain(path.join(repo, 'm', '2'));
+    // Clients see the problem as the version's reason: the folder is named by its version, the path only logged.
+    expect(m.versions[1].problem).toBe('model.onnx is missing from version folder 2');
+    expect(m.versions[1].problem).not.toContain(repo);
   });
 
   it('lists a model with no version folders with no versions', () => {
