@@ -263,12 +263,13 @@ function floatValue(name: string, value: unknown, index: number): number {
 }
 
 function toBigInt(name: string, value: unknown, index: number, min: bigint, max: bigint): bigint {
-  // 64-bit integers arrive as decimal strings (protobuf with longs: String, or JSON beyond 2^53), or as numbers.
+  // 64-bit integers arrive as bigints (JSON integer literals beyond 2^53, json-text.ts), decimal strings (protobuf
+  // with longs: String) or safe-integer numbers. A number that is not a safe integer (1e20, 2.5) is not exact.
   let v: bigint;
   if (typeof value === 'bigint') v = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
   else if ((typeof value === 'string' || isLongLike(value)) && /^-?[0-9]+$/.test(String(value))) v = BigInt(String(value));
-  else throw notA(name, index, value, 'an integer (64-bit values go as safe integers or decimal strings)');
+  else throw notA(name, index, value, 'an integer (write it as an integer literal or a decimal string: exponent or fraction notation is not exact)');
   if (v < min || v > max) {
     throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', `tensor ${quoted(name)}: element ${index} (${excerpt(String(v))}) is out of range`);
   }
