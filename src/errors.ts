@@ -35,6 +35,9 @@ export const ErrorCodes = {
   AMAAS_ERR_CHECKSUM_MISMATCH: 'AMAAS_ERR_CHECKSUM_MISMATCH',
   // A model-control request that cannot be carried out in the model's current state.
   AMAAS_ERR_NO_PREVIOUS_VERSION: 'AMAAS_ERR_NO_PREVIOUS_VERSION',
+  // The caller is not known, or may not do this (security: docs/errors.md).
+  AMAAS_ERR_UNAUTHENTICATED: 'AMAAS_ERR_UNAUTHENTICATED',
+  AMAAS_ERR_PERMISSION_DENIED: 'AMAAS_ERR_PERMISSION_DENIED',
   // Bad configuration (startup only).
   AMAAS_ERR_CONFIG_INVALID: 'AMAAS_ERR_CONFIG_INVALID',
   // A bug in amaas: anything not classified above.
