@@ -14,10 +14,10 @@ import { parseShape } from '../codec/tensor-codec';
 import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../logging';
 import { startServer } from '../server';
+import { registerKeysCommand } from './keys-command';
+import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
 import { FormatFlags, printResult, withFormatOptions } from './output-format';
-
-const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -117,10 +117,10 @@ async function parseInputs(client: AmaasClient, model: string, version: number, 
   return inputs;
 }
 
-async function predict(model: string, options: { address: string; inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
+async function predict(model: string, options: ClientFlags & { inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
   const json = options.inputsFile ? fs.readFileSync(options.inputsFile, 'utf8') : options.inputs;
   if (!json) throw new Error('give the inputs with --inputs JSON or --inputs-file FILE');
-  const client = new AmaasClient(options.address);
+  const client = clientFrom(options);
   try {
     const inputs = await parseInputs(client, model, options.version, json);
     const result = await client.predict(model, inputs, {
@@ -141,8 +141,8 @@ async function predict(model: string, options: { address: string; inputs?: strin
   }
 }
 
-async function models(options: { address: string } & FormatFlags): Promise<void> {
-  const client = new AmaasClient(options.address);
+async function models(options: ClientFlags & FormatFlags): Promise<void> {
+  const client = clientFrom(options);
   try {
     printResult(await client.listModels(), options, renderModels);
   } finally {
@@ -172,10 +172,8 @@ program
   .option('--load-model <name>', 'in explicit mode, a model to load at start (repeatable)', collect)
   .action((o) => serve(o).catch(fail));
 
-program
-  .command('predict <model>')
+withClientOptions(program.command('predict <model>'))
   .description('run one prediction and print the outputs as JSON')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--inputs <json>', 'inputs: {"x": [[1,2,3,4]]} or {"x": {"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}}')
   .option('--inputs-file <file>', 'read the inputs JSON from a file')
   .option('--version <n>', 'model version (default: the model default)', integer, 0)
@@ -183,14 +181,13 @@ program
   .option('--timeout-ms <ms>', 'deadline for the call', integer)
   .action((model, o) => predict(model, o).catch(fail));
 
-withFormatOptions(program.command('models'))
+withClientOptions(withFormatOptions(program.command('models')))
   .description('list the models with their versions, states, default version, inputs and outputs')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((o) => models(o).catch(fail));
 
 /** Runs one model-control call and prints the model's state afterwards. */
-async function control(options: { address: string } & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
-  const client = new AmaasClient(options.address);
+async function control(options: ClientFlags & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
+  const client = clientFrom(options);
   try {
     printResult(await call(client), options, renderModelState);
   } finally {
@@ -198,26 +195,24 @@ async function control(options: { address: string } & FormatFlags, call: (client
   }
 }
 
-withFormatOptions(program.command('load <model>'))
+withClientOptions(withFormatOptions(program.command('load <model>')))
   .description('load a model (what its version_policy selects) or one version; waits until it is READY')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.loadModel(model, o.version)).catch(fail));
 
-withFormatOptions(program.command('unload <model>'))
+withClientOptions(withFormatOptions(program.command('unload <model>')))
   .description('unload a model, or one version, after its queued and running requests are answered')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.unloadModel(model, o.version)).catch(fail));
 
-withFormatOptions(program.command('set-default <model> <version>'))
+withClientOptions(withFormatOptions(program.command('set-default <model> <version>')))
   .description('pin the version that serves requests naming none (0 removes the pin)')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, version, o) => control(o, (c) => c.setDefaultVersion(model, integer(version))).catch(fail));
 
-withFormatOptions(program.command('rollback <model>'))
+withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .description('make the previous default version the default again')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
+
+registerKeysCommand(program);
 
 program.parseAsync(process.argv).catch(fail);
