@@ -15,9 +15,10 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
-import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
 import { FormatFlags, printResult, withFormatOptions } from './output-format';
+
+const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -117,10 +118,10 @@ async function parseInputs(client: AmaasClient, model: string, version: number, 
   return inputs;
 }
 
-async function predict(model: string, options: ClientFlags & { inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
+async function predict(model: string, options: { address: string; inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
   const json = options.inputsFile ? fs.readFileSync(options.inputsFile, 'utf8') : options.inputs;
   if (!json) throw new Error('give the inputs with --inputs JSON or --inputs-file FILE');
-  const client = clientFrom(options);
+  const client = new AmaasClient(options.address);
   try {
     const inputs = await parseInputs(client, model, options.version, json);
     const result = await client.predict(model, inputs, {
@@ -141,8 +142,8 @@ async function predict(model: string, options: ClientFlags & { inputs?: string; 
   }
 }
 
-async function models(options: ClientFlags & FormatFlags): Promise<void> {
-  const client = clientFrom(options);
+async function models(options: { address: string } & FormatFlags): Promise<void> {
+  const client = new AmaasClient(options.address);
   try {
     printResult(await client.listModels(), options, renderModels);
   } finally {
@@ -172,8 +173,10 @@ program
   .option('--load-model <name>', 'in explicit mode, a model to load at start (repeatable)', collect)
   .action((o) => serve(o).catch(fail));
 
-withClientOptions(program.command('predict <model>'))
+program
+  .command('predict <model>')
   .description('run one prediction and print the outputs as JSON')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--inputs <json>', 'inputs: {"x": [[1,2,3,4]]} or {"x": {"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}}')
   .option('--inputs-file <file>', 'read the inputs JSON from a file')
   .option('--version <n>', 'model version (default: the model default)', integer, 0)
@@ -181,13 +184,14 @@ withClientOptions(program.command('predict <model>'))
   .option('--timeout-ms <ms>', 'deadline for the call', integer)
   .action((model, o) => predict(model, o).catch(fail));
 
-withClientOptions(withFormatOptions(program.command('models')))
+withFormatOptions(program.command('models'))
   .description('list the models with their versions, states, default version, inputs and outputs')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((o) => models(o).catch(fail));
 
 /** Runs one model-control call and prints the model's state afterwards. */
-async function control(options: ClientFlags & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
-  const client = clientFrom(options);
+async function control(options: { address: string } & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
+  const client = new AmaasClient(options.address);
   try {
     printResult(await call(client), options, renderModelState);
   } finally {
@@ -195,22 +199,26 @@ async function control(options: ClientFlags & FormatFlags, call: (client: AmaasC
   }
 }
 
-withClientOptions(withFormatOptions(program.command('load <model>')))
+withFormatOptions(program.command('load <model>'))
   .description('load a model (what its version_policy selects) or one version; waits until it is READY')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.loadModel(model, o.version)).catch(fail));
 
-withClientOptions(withFormatOptions(program.command('unload <model>')))
+withFormatOptions(program.command('unload <model>'))
   .description('unload a model, or one version, after its queued and running requests are answered')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.unloadModel(model, o.version)).catch(fail));
 
-withClientOptions(withFormatOptions(program.command('set-default <model> <version>')))
+withFormatOptions(program.command('set-default <model> <version>'))
   .description('pin the version that serves requests naming none (0 removes the pin)')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, version, o) => control(o, (c) => c.setDefaultVersion(model, integer(version))).catch(fail));
 
-withClientOptions(withFormatOptions(program.command('rollback <model>')))
+withFormatOptions(program.command('rollback <model>'))
   .description('make the previous default version the default again')
+  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
