@@ -4,6 +4,9 @@
  *   const client = new AmaasClient('127.0.0.1:50051');
  *   const { outputs } = await client.predict('scale', { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } });
  *   outputs.y.data // Float32Array [3, 5, 7, 9]
+ *
+ * Against a server with auth and TLS: new AmaasClient(address, { apiKey, tls: { ca, cert, key } }) (PEM contents;
+ * cert and key only for mTLS). The key goes as `authorization: Bearer` on every call, both services.
  */
 import * as grpc from '@grpc/grpc-js';
 import type {
@@ -156,6 +159,49 @@ function withErrorCode(err: grpc.ServiceError): AmaasCallError {
   return Object.assign(err, { errorCode: code === undefined ? undefined : String(code) });
 }
 
+/** TLS settings of a client: PEM contents (not file names). */
+export interface ClientTlsOptions {
+  /** CA certificate(s) that signed the server's certificate; default: Node's public roots. */
+  readonly ca?: Buffer | string;
+  /** Client certificate (chain) and its key, for mTLS; give both or neither. */
+  readonly cert?: Buffer | string;
+  readonly key?: Buffer | string;
+}
+
+export interface AmaasClientOptions {
+  /** Sent as `authorization: Bearer <apiKey>` on every call. */
+  readonly apiKey?: string;
+  /** Connect over TLS (the server has tls.* set). Ignored when `credentials` is given. */
+  readonly tls?: ClientTlsOptions;
+  /** Full control over the channel's credentials (then `tls` is not used). */
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+const pem = (v: Buffer | string | undefined): Buffer | null => (v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v));
+
+/** Clear text by default; TLS (and mTLS with cert and key) when options.tls is set. */
+export function channelCredentials(options: Pick<AmaasClientOptions, 'tls' | 'credentials'>): grpc.ChannelCredentials {
+  if (options.credentials) return options.credentials;
+  if (!options.tls) return grpc.credentials.createInsecure();
+  const { ca, cert, key } = options.tls;
+  if ((cert === undefined) !== (key === undefined)) throw new TypeError('tls.cert and tls.key go together: give both or neither');
+  return grpc.credentials.createSsl(pem(ca), pem(key), pem(cert));
+}
+
+/** A client interceptor that adds the API key to every call's metadata (works in clear text and over TLS). */
+export function bearerInterceptor(apiKey: string): grpc.Interceptor {
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new TypeError('apiKey must be printable ASCII without spaces');
+  const value = `Bearer ${apiKey}`;
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', value);
+        next(metadata, listener);
+      },
+    });
+}
+
 type Unary<Req, Res> = (req: Req, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
 
 export class AmaasClient {
@@ -163,15 +209,19 @@ export class AmaasClient {
   /** amaas.v1.ModelRepositoryService, sharing the channel of `stub`. */
   private readonly admin: grpc.Client & Record<string, unknown>;
 
-  constructor(address = '127.0.0.1:50051', options: { credentials?: grpc.ChannelCredentials; channelOptions?: grpc.ChannelOptions } = {}) {
+  constructor(address = '127.0.0.1:50051', options: AmaasClientOptions = {}) {
+    const credentials = channelCredentials(options);
+    const interceptors = options.apiKey === undefined ? [] : [bearerInterceptor(options.apiKey)];
     const Service = amaasV1Service();
-    this.stub = new Service(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    this.stub = new Service(address, credentials, {
       'grpc.max_receive_message_length': -1,
       ...options.channelOptions,
+      interceptors,
     }) as grpc.Client & Record<string, unknown>;
     const Admin = modelRepositoryService();
-    this.admin = new Admin(address, options.credentials ?? grpc.credentials.createInsecure(), {
+    this.admin = new Admin(address, credentials, {
       channelOverride: this.stub.getChannel(),
+      interceptors,
     }) as grpc.Client & Record<string, unknown>;
   }
 
