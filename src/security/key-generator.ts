@@ -34,7 +34,7 @@ export function defaultKeyId(tenant: string, now: Date = new Date()): string {
 export function createKey(options: { tenant: string; id?: string; expires?: Date | null; now?: Date }): NewKey {
   if (!TENANT_NAME.test(options.tenant)) throw new Error('tenant names are 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
   const id = options.id ?? defaultKeyId(options.tenant, options.now);
-  if (!KEY_ID.test(id)) throw new Error('key ids are 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+  if (!KEY_ID.test(id) || id.startsWith(KEY_PREFIX)) throw new Error(`key ids are 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit, and not with ${KEY_PREFIX}`);
   const expires = options.expires ?? null;
   if (expires !== null && expires.getTime() <= (options.now ?? new Date()).getTime()) throw new Error('the expiry is in the past');
   const key = generateKey();

@@ -30,7 +30,11 @@ export const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 const KeySchema = z
   .object({
-    id: z.string().regex(KEY_ID, 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit'),
+    id: z
+      .string()
+      .regex(KEY_ID, 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit')
+      // A pasted key would otherwise be a valid id, and ids are logged (amaas_ is key-generator.ts KEY_PREFIX).
+      .refine((id) => !id.startsWith('amaas_'), 'must not start with amaas_ (that is how keys start: is this a key?)'),
     /** SHA-256 of the key's UTF-8 bytes, as 64 hex digits (`amaas keys create` prints it). */
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (the SHA-256 of the key, never the key)'),
     /** ISO 8601 instant with a zone (`2027-06-01T00:00:00Z`); past it the key is refused. Omitted = never. */
@@ -134,9 +138,9 @@ export function policyFromObject(raw: unknown, source: string): TenantPolicy {
 /** Parses YAML or JSON (YAML is a superset of JSON) without letting a parser message quote the file's text. */
 export function parseTenantsText(text: string, source: string): unknown {
   try {
-    return YAML.parse(text, { prettyErrors: false });
+    return YAML.parse(text);
   } catch (err) {
-    // yaml's own messages may include the offending line, which may hold a pasted key: keep only where.
+    // yaml's own messages include the offending line, which may hold a pasted key: keep only where and what.
     const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     const code = (err as { code?: string }).code;
     const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';

@@ -1,10 +1,12 @@
 /**
  * Keeps the tenants file's policy current without a restart. Two sources of change, because neither is
  * enough alone: fs.watch on the file's folder (prompt, and it sees editors and `mv` replacing the file by
- * rename, which a watch on the file itself would lose), and fs.watchFile polling (every POLL_INTERVAL_MS) for
- * file systems where fs.watch says nothing (network mounts, some containers, Kubernetes ConfigMap symlink
- * swaps). Either one schedules a reload a little later (DEBOUNCE_MS, so a write in several steps is read
- * once it is done).
+ * rename, which a watch on the file itself would lose), and a stat poll (every POLL_INTERVAL_MS) for file
+ * systems where fs.watch says nothing (network mounts, some containers, Kubernetes ConfigMap symlink swaps).
+ * The poll compares the file's stat with the one taken when it was last read, not with the previous poll as
+ * fs.watchFile does: fs.watchFile's first stat is taken asynchronously after it starts, so an edit made in
+ * that moment became its baseline and was never reported. Either source schedules a reload a little later
+ * (DEBOUNCE_MS, so a write in several steps is read once it is done).
  *
  * A reload reads and validates the whole file and swaps the policy in one assignment; calls see the old
  * policy or the new one, never a mix. A broken edit is logged (file, key path, never a value from the file)
@@ -25,12 +27,22 @@ export const POLL_INTERVAL_MS = 1000;
 /** Delay between a change being seen and the file being read. */
 export const DEBOUNCE_MS = 50;
 
+/** What the poll compares: inode (a rename-replace), size, and modification and change times. */
+function statSignature(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return '';
+  }
+}
+
 export interface TenantsWatcherOptions {
   /** Called after each successful reload with the new policy. */
   readonly onReload?: (policy: TenantPolicy) => void;
   /** Called when a reload fails (the old policy stays); the failure is logged as a warning either way. */
   readonly onError?: (err: Error) => void;
-  /** Poll interval for fs.watchFile (tests may shorten it). */
+  /** How often the file is stat'ed (tests may shorten it). */
   readonly pollIntervalMs?: number;
 }
 
@@ -41,7 +53,9 @@ export class TenantsWatcher {
   private dirWatcher: fs.FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
-  private readonly onPoll: (curr: fs.Stats, prev: fs.Stats) => void;
+  private pollTimer: NodeJS.Timeout | null = null;
+  /** The stat of the file when it was last read (successfully or not); '' when it could not be stat'ed. */
+  private lastRead = '';
   private readonly options: TenantsWatcherOptions;
 
   private constructor(
@@ -51,9 +65,6 @@ export class TenantsWatcher {
   ) {
     this.policy = initial;
     this.options = options;
-    this.onPoll = (curr, prev) => {
-      if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino || curr.size !== prev.size || curr.ctimeMs !== prev.ctimeMs) this.schedule();
-    };
   }
 
   /**
@@ -62,7 +73,9 @@ export class TenantsWatcher {
    */
   static start(file: string, options: TenantsWatcherOptions | ((err: Error) => void) = {}): TenantsWatcher {
     const opts = typeof options === 'function' ? { onError: options } : options;
+    const seen = statSignature(file);
     const w = new TenantsWatcher(file, loadTenantsFile(file), opts);
+    w.lastRead = seen;
     w.watch();
     return w;
   }
@@ -85,6 +98,8 @@ export class TenantsWatcher {
   /** Reads the file now (what a change triggers); returns whether the new policy is in force. */
   reload(): boolean {
     if (this.closed) return false;
+    // Taken before reading: if the file changes in between, the next poll sees a difference and reads again.
+    this.lastRead = statSignature(this.file);
     try {
       this.policy = loadTenantsFile(this.file);
       this.reloadCount++;
@@ -108,7 +123,8 @@ export class TenantsWatcher {
     this.timer = null;
     this.dirWatcher?.close();
     this.dirWatcher = null;
-    fs.unwatchFile(this.file, this.onPoll);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
   }
 
   private watch(): void {
@@ -127,7 +143,10 @@ export class TenantsWatcher {
     } catch (err) {
       log.warn('cannot watch the tenants file folder; polling only', { file: this.file, message: (err as Error).message });
     }
-    fs.watchFile(this.file, { persistent: false, interval: this.options.pollIntervalMs ?? POLL_INTERVAL_MS }, this.onPoll);
+    this.pollTimer = setInterval(() => {
+      if (statSignature(this.file) !== this.lastRead) this.schedule();
+    }, this.options.pollIntervalMs ?? POLL_INTERVAL_MS);
+    this.pollTimer.unref();
   }
 
   private schedule(): void {
