@@ -9,6 +9,8 @@ import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { JobInput } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
+import { assertModelVisible } from '../security/model-access';
+import type { Identity } from '../security/types';
 import { ModelStatistics } from './model-statistics';
 import { validateRequest } from './request-validation';
 
@@ -21,6 +23,11 @@ export interface InferenceRequest {
   readonly inputs: readonly InputTensor[];
   /** Empty = every output. */
   readonly outputNames: readonly string[];
+  /**
+   * Who asks (set by the handler from the security gate; security/index.ts identityOf). With auth on, a model
+   * outside the caller's patterns is refused here like one that does not exist. Undefined: an in-process caller.
+   */
+  readonly identity?: Identity;
 }
 
 export interface InferenceResult {
@@ -42,6 +49,7 @@ export class InferenceService {
    * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_DEADLINE_EXCEEDED.
    */
   async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number): Promise<InferenceResult> {
+    assertModelVisible(request.identity, this.registry, request.modelName);
     const target = this.registry.resolve(request.modelName, request.modelVersion);
     const received = process.hrtime.bigint();
     let started: bigint | undefined;
