@@ -4,7 +4,7 @@
  *
  *   {"time":"2026-05-01T12:00:00.000Z","tenant":"acme","key_id":"acme-2026-12","peer":"ipv4:10.0.0.7:51234",
  *    "method":"/amaas.v1.ModelService/Predict","model":"fraud_v2","version":"3","decision":"deny",
- *    "reason":"model not allowed","request_id":"..."}
+ *    "reason":"model not allowed or not found","request_id":"..."}
  *
  * An entry has no field that could hold a key or token: the caller records who (tenant, key id) and why,
  * never what was presented. Client-given text (method, model, version) is cut to its first 128 characters
