@@ -3,6 +3,7 @@
  * frozen; nothing reads process.env or argv after that. The README's config reference mirrors this file.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
@@ -226,6 +227,63 @@ export const ServerConfigSchema = z
     repository_poll_secs: z.number().int().min(1).max(86_400).default(15),
     /** Models loaded at start in `explicit` mode (`--load-model NAME`, repeatable). */
     load_model: z.array(z.string().min(1)).default([]),
+    /**
+     * TLS for the gRPC port and the HTTP binding (PEM files). Unset: clear text. The files are checked at
+     * startup (a bad one stops it, naming the file) and every second after: a changed pair is used for new
+     * connections without a restart; a bad change is logged and the previous certificate stays.
+     */
+    tls: z
+      .object({
+        /** The server certificate (chain), PEM. */
+        cert_file: z.string().min(1),
+        /** Its private key, PEM, unencrypted. */
+        key_file: z.string().min(1),
+        /** CA bundle, PEM: clients must then present a certificate signed by it (mTLS); public roots never count. */
+        client_ca_file: z.string().min(1).optional(),
+        /** Which name of a verified client certificate names its tenant: san_uri (default), san_dns or cn. */
+        tenant_from: z.enum(['san_uri', 'san_dns', 'cn']).optional(),
+      })
+      .strict()
+      .refine((t) => t.tenant_from === undefined || t.client_ca_file !== undefined, {
+        path: ['tenant_from'],
+        message: 'needs tls.client_ca_file (client certificates are asked for only then)',
+      })
+      .optional(),
+    /**
+     * Who may call (src/security/). Unset: every caller is anonymous with every scope, which the server allows
+     * only on a loopback host unless allow_unauthenticated is true.
+     */
+    auth: z
+      .object({
+        /**
+         * Tenants, their API keys (SHA-256 only), model patterns and scopes; YAML or JSON (README, "Security").
+         * Reloaded when it changes; a broken edit is logged and the previous file stays in force.
+         */
+        tenants_file: z.string().min(1).optional(),
+        /**
+         * grpc.health.v1, the Open Inference Protocol's ServerLive/ServerReady and the REST health routes answer
+         * without credentials (probes carry none). false: they need a valid key or certificate like the rest.
+         */
+        public_health: z.boolean().default(true),
+      })
+      .strict()
+      .default({ public_health: true }),
+    /**
+     * Serve with no auth on a non-loopback host (also the flag --allow-unauthenticated). Without it, binding
+     * any address but 127.0.0.0/8, ::1 or localhost with no auth configured stops startup. A warning is logged
+     * at every start with it.
+     */
+    allow_unauthenticated: z.boolean().default(false),
+    /** The audit trail: one JSON line per denied call and per admin call (README, "Security"). */
+    audit: z
+      .object({
+        /** Where the lines go (appended). Unset: stdout. */
+        file: z.string().min(1).optional(),
+        /** Also a line for every allowed inference call. */
+        inference: z.boolean().default(false),
+      })
+      .strict()
+      .default({ inference: false }),
   })
   .strict();
 
@@ -246,6 +304,33 @@ export interface ServerConfig {
   readonly modelControlMode: 'none' | 'poll' | 'explicit';
   readonly repositoryPollSecs: number;
   readonly loadModels: readonly string[];
+  /** null: clear text. */
+  readonly tls: TlsConfig | null;
+  readonly auth: AuthConfig;
+  /** allow_unauthenticated: serve without auth on a non-loopback host. */
+  readonly allowUnauthenticated: boolean;
+  readonly audit: AuditConfig;
+}
+
+export interface AuthConfig {
+  /** Absolute path of the tenants file; null: no API keys (auth is off unless mTLS is on). */
+  readonly tenantsFile: string | null;
+  readonly publicHealth: boolean;
+}
+
+export interface AuditConfig {
+  /** Absolute path of the audit file; null: stdout. */
+  readonly file: string | null;
+  readonly inference: boolean;
+}
+
+/** `tls.*`, with paths made absolute (the watcher does not depend on the working directory). */
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** null: no client certificates are asked for. */
+  readonly clientCaFile: string | null;
+  readonly tenantFrom: 'san_uri' | 'san_dns' | 'cn';
 }
 
 export function resolveServerConfig(raw: unknown): ServerConfig {
@@ -263,5 +348,19 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     modelControlMode: c.model_control_mode,
     repositoryPollSecs: c.repository_poll_secs,
     loadModels: Object.freeze([...c.load_model]),
+    tls: c.tls
+      ? Object.freeze({
+          certFile: path.resolve(c.tls.cert_file),
+          keyFile: path.resolve(c.tls.key_file),
+          clientCaFile: c.tls.client_ca_file === undefined ? null : path.resolve(c.tls.client_ca_file),
+          tenantFrom: c.tls.tenant_from ?? 'san_uri',
+        })
+      : null,
+    auth: Object.freeze({
+      tenantsFile: c.auth.tenants_file === undefined ? null : path.resolve(c.auth.tenants_file),
+      publicHealth: c.auth.public_health,
+    }),
+    allowUnauthenticated: c.allow_unauthenticated,
+    audit: Object.freeze({ file: c.audit.file === undefined ? null : path.resolve(c.audit.file), inference: c.audit.inference }),
   });
 }
