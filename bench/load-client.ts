@@ -8,8 +8,10 @@
  * amaas and the echo ceiling are driven by the same code, so their ratio compares the servers alone.
  */
 import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { amaasV1Service, inferenceService } from '../src/api/protos';
+import { bearerInterceptor, channelCredentials } from '../src/client/amaas-client';
 import { lengthDelimitedField, readBatchAnswer, readStringField, stringField } from './wire-bytes';
 import { echoService } from './echo-server';
 import { inputData } from './bench-models';
@@ -28,6 +30,10 @@ export interface LoadSpec {
   deadlineMs?: number;
   /** Open loop: start this many calls per second whatever the answers (concurrency then caps what is outstanding). */
   rate?: number;
+  /** Sent as `authorization: Bearer <apiKey>` on every call (a server with auth.tenants_file). */
+  apiKey?: string;
+  /** Connect over TLS, trusting this CA certificate file (PEM). */
+  tlsCaFile?: string;
 }
 
 export interface LoadResult {
@@ -93,8 +99,13 @@ function rawUnary(client: grpc.Client, method: string, request: Buffer, options:
   );
 }
 
-function rawClient(address: string): grpc.Client {
-  return new grpc.Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+/** The same credentials and Bearer interceptor as the SDK (src/client/amaas-client.ts), so auth and TLS cost what they cost a real client. */
+function rawClient(spec: LoadSpec): grpc.Client {
+  const credentials = channelCredentials({ tls: spec.tlsCaFile ? { ca: fs.readFileSync(spec.tlsCaFile) } : undefined });
+  return new grpc.Client(spec.address, credentials, {
+    'grpc.max_receive_message_length': -1,
+    interceptors: spec.apiKey ? [bearerInterceptor(spec.apiKey)] : [],
+  });
 }
 
 const deadlineOption = (spec: LoadSpec): grpc.CallOptions => (spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {});
@@ -134,7 +145,7 @@ function unaryTarget(spec: LoadSpec): { method: string; request: Buffer } {
 }
 
 async function runUnary(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = rawClient(spec.address);
+  const client = rawClient(spec);
   const { method, request } = unaryTarget(spec);
   await closedLoop(spec, result, until, () => rawUnary(client, method, request, deadlineOption(spec)));
   client.close();
@@ -142,7 +153,7 @@ async function runUnary(spec: LoadSpec, result: LoadResult, until: number): Prom
 
 /** Open loop: a fixed arrival rate, independent of how fast answers come back. */
 async function runOpenLoop(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = rawClient(spec.address);
+  const client = rawClient(spec);
   const { method, request } = unaryTarget(spec);
   let outstanding = 0;
   result.started = 0;
@@ -216,7 +227,7 @@ function streamTarget(spec: LoadSpec): StreamTarget {
 
 /** One bidirectional stream with at most `concurrency` items outstanding; the next item goes out as an answer arrives. */
 async function runStream(spec: LoadSpec, result: LoadResult, until: number): Promise<void> {
-  const client = rawClient(spec.address);
+  const client = rawClient(spec);
   const target = streamTarget(spec);
   const call = client.makeBidiStreamRequest(target.method, passThrough, passThrough);
   const sentAt = new Map<string, number>();

@@ -1,20 +1,27 @@
 /**
  * npm run bench -- --model M --concurrency N[,N...] --duration S [--mode unary|stream] [--batching on|off]
  *                  [--clients K] [--runs R] [--instances I] [--threads T] [--delay-us D] [--protocol amaas|kserve]
- *                  [--out FILE] [--no-ceilings]
+ *                  [--out FILE] [--no-ceilings] [--api-key KEY] [--tls]
  *
  * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
  * measures the two ceilings it is compared with: raw onnxruntime-node on the same thread budget (best
  * configuration and batch size) and a grpc-js echo server with the same payload and clients. Prints
  * throughput, latency percentiles, errors, server CPU and RSS, and each ratio; writes JSON. Every loop is
  * bounded by the duration and a request count, and only 127.0.0.1 is targeted.
+ *
+ * --api-key KEY serves with a tenants file that admits KEY (tenant `bench`, every model, infer and metadata)
+ * and sends it as `authorization: Bearer` on every amaas call; --tls serves gRPC over TLS with a CA and server
+ * certificate made by openssl for the run, and the clients trust that CA. Both apply to amaas only, not to
+ * the echo ceiling. Run with and without them to measure what auth and TLS cost.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths';
+import { makeCa, serverCertificate } from '../test/helpers/certificates';
 import type { BaselineResult } from './baseline-ort';
 import { BENCH_MODELS, BenchModel } from './bench-models';
 import type { LoadResult, LoadSpec } from './load-client';
@@ -42,6 +49,10 @@ export interface Options {
   /** Which API drives the server: amaas.v1 (default) or the Open Inference Protocol's ModelInfer. */
   protocol: 'amaas' | 'kserve';
   out?: string;
+  /** Serve with auth (a tenants file admitting this key) and send it on every call. */
+  apiKey?: string;
+  /** Serve gRPC over TLS (certificates made for the run). */
+  tls: boolean;
 }
 
 export interface LoadPoint {
@@ -78,11 +89,14 @@ function parseArgs(argv: string[]): Options {
     ceilings: !argv.includes('--no-ceilings'),
     protocol: (get('--protocol') as Options['protocol']) ?? 'amaas',
     out: get('--out'),
+    apiKey: get('--api-key'),
+    tls: argv.includes('--tls'),
   };
   if (!BENCH_MODELS[o.model]) throw new Error(`unknown --model ${o.model}; one of ${Object.keys(BENCH_MODELS).join(', ')}`);
   if (!(o.durationS > 0 && o.durationS <= 600)) throw new Error('--duration must be in (0, 600] seconds');
   if (o.protocol === 'kserve' && o.mode !== 'unary') throw new Error('--protocol kserve drives unary ModelInfer only');
   if (o.concurrency.some((c) => !(c >= 1 && c <= 4096))) throw new Error('--concurrency must be between 1 and 4096');
+  if (o.apiKey !== undefined && !/^[\x21-\x7e]+$/.test(o.apiKey)) throw new Error('--api-key needs a value of printable ASCII without spaces');
   return o;
 }
 
@@ -108,6 +122,31 @@ async function prepareRepository(model: BenchModel, o: Options): Promise<string>
   if (o.delayUs !== undefined && o.batching) config.dynamic_batching = { max_queue_delay_microseconds: o.delayUs };
   fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(config));
   return repo;
+}
+
+/**
+ * The server config file for --api-key and --tls (null when neither is set): a tenants file admitting the key
+ * and TLS files made for the run, all in `dir`. Returns what the load clients need to connect.
+ */
+function prepareSecurity(o: Options, dir: string): { configArgs: string[]; client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> } {
+  if (o.apiKey === undefined && !o.tls) return { configArgs: [], client: {} };
+  const config: Record<string, unknown> = {};
+  const client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> = {};
+  if (o.apiKey !== undefined) {
+    const sha256 = crypto.createHash('sha256').update(o.apiKey, 'utf8').digest('hex');
+    const tenants = { tenants: { bench: { keys: [{ id: 'bench-1', sha256 }], models: ['*'], scopes: ['infer', 'metadata'] } } };
+    fs.writeFileSync(path.join(dir, 'tenants.json'), JSON.stringify(tenants));
+    config.auth = { tenants_file: path.join(dir, 'tenants.json') };
+    client.apiKey = o.apiKey;
+  }
+  if (o.tls) {
+    const ca = makeCa(dir, 'bench-ca');
+    const server = serverCertificate(ca, 'bench-server');
+    config.tls = { cert_file: server.cert, key_file: server.key };
+    client.tlsCaFile = ca.cert;
+  }
+  fs.writeFileSync(path.join(dir, 'bench-server.json'), JSON.stringify(config));
+  return { configArgs: ['--config', path.join(dir, 'bench-server.json')], client };
 }
 
 /** Runs K client processes at once against `address`, splitting the concurrency between them. */
@@ -147,7 +186,10 @@ async function runOnce(o: Options): Promise<BenchRun> {
   const run: BenchRun = { amaas: [], echo: [], ort: null };
   const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: o.mode, maxRequests: MAX_REQUESTS_PER_CLIENT };
 
-  const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0'], {
+  const securityDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-security-'));
+  const security = prepareSecurity(o, securityDir);
+  const amaasSpec = { ...base, ...security.client, target: o.protocol };
+  const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', ...security.configArgs], {
     env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -155,13 +197,14 @@ async function runOnce(o: Options): Promise<BenchRun> {
     const address = await waitForLine(server, /amaas serving on (\S+)/);
     // Warm-up at the highest concurrency measured: JIT-compiles the hot paths of server and client, fills the
     // batcher's drain-rate estimate, and grows the connection's flow-control windows before anything counts.
-    await drive({ ...base, target: o.protocol, address, durationMs: WARMUP_MS }, Math.max(...o.concurrency), 1);
+    await drive({ ...amaasSpec, address, durationMs: WARMUP_MS }, Math.max(...o.concurrency), 1);
     for (const c of o.concurrency) {
-      run.amaas.push(await drive({ ...base, target: o.protocol, address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
+      run.amaas.push(await drive({ ...amaasSpec, address, durationMs: o.durationS * 1000 }, c, o.clients, server.pid));
     }
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
+    fs.rmSync(securityDir, { recursive: true, force: true });
   }
 
   if (o.ceilings) {
