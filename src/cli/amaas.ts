@@ -15,10 +15,9 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
+import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
 import { FormatFlags, printResult, withFormatOptions } from './output-format';
-
-const DEFAULT_ADDRESS = '127.0.0.1:50051';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -39,6 +38,7 @@ interface ServeOptions {
   modelControlMode?: string;
   repositoryPollSecs?: number;
   loadModel?: string[];
+  allowUnauthenticated?: boolean;
 }
 
 async function serve(options: ServeOptions): Promise<void> {
@@ -53,6 +53,7 @@ async function serve(options: ServeOptions): Promise<void> {
       model_control_mode: options.modelControlMode,
       repository_poll_secs: options.repositoryPollSecs,
       load_model: options.loadModel,
+      allow_unauthenticated: options.allowUnauthenticated,
     },
   });
   setLogLevel(config.logLevel);
@@ -118,10 +119,10 @@ async function parseInputs(client: AmaasClient, model: string, version: number, 
   return inputs;
 }
 
-async function predict(model: string, options: { address: string; inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
+async function predict(model: string, options: ClientFlags & { inputs?: string; inputsFile?: string; version: number; outputs?: string; timeoutMs?: number }): Promise<void> {
   const json = options.inputsFile ? fs.readFileSync(options.inputsFile, 'utf8') : options.inputs;
   if (!json) throw new Error('give the inputs with --inputs JSON or --inputs-file FILE');
-  const client = new AmaasClient(options.address);
+  const client = clientFrom(options);
   try {
     const inputs = await parseInputs(client, model, options.version, json);
     const result = await client.predict(model, inputs, {
@@ -142,8 +143,8 @@ async function predict(model: string, options: { address: string; inputs?: strin
   }
 }
 
-async function models(options: { address: string } & FormatFlags): Promise<void> {
-  const client = new AmaasClient(options.address);
+async function models(options: ClientFlags & FormatFlags): Promise<void> {
+  const client = clientFrom(options);
   try {
     printResult(await client.listModels(), options, renderModels);
   } finally {
@@ -171,12 +172,11 @@ program
   .option('--model-control-mode <mode>', 'none (load at start), poll (also rescan the repository) or explicit (load only --load-model models)')
   .option('--repository-poll-secs <n>', 'seconds between repository scans in poll mode (default 15)', integer)
   .option('--load-model <name>', 'in explicit mode, a model to load at start (repeatable)', collect)
+  .option('--allow-unauthenticated', 'serve without auth on a non-loopback host (every caller may use and manage every model)')
   .action((o) => serve(o).catch(fail));
 
-program
-  .command('predict <model>')
+withClientOptions(program.command('predict <model>'))
   .description('run one prediction and print the outputs as JSON')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--inputs <json>', 'inputs: {"x": [[1,2,3,4]]} or {"x": {"datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}}')
   .option('--inputs-file <file>', 'read the inputs JSON from a file')
   .option('--version <n>', 'model version (default: the model default)', integer, 0)
@@ -184,14 +184,13 @@ program
   .option('--timeout-ms <ms>', 'deadline for the call', integer)
   .action((model, o) => predict(model, o).catch(fail));
 
-withFormatOptions(program.command('models'))
+withClientOptions(withFormatOptions(program.command('models')))
   .description('list the models with their versions, states, default version, inputs and outputs')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((o) => models(o).catch(fail));
 
 /** Runs one model-control call and prints the model's state afterwards. */
-async function control(options: { address: string } & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
-  const client = new AmaasClient(options.address);
+async function control(options: ClientFlags & FormatFlags, call: (client: AmaasClient) => Promise<ModelInfo>): Promise<void> {
+  const client = clientFrom(options);
   try {
     printResult(await call(client), options, renderModelState);
   } finally {
@@ -199,26 +198,22 @@ async function control(options: { address: string } & FormatFlags, call: (client
   }
 }
 
-withFormatOptions(program.command('load <model>'))
+withClientOptions(withFormatOptions(program.command('load <model>')))
   .description('load a model (what its version_policy selects) or one version; waits until it is READY')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.loadModel(model, o.version)).catch(fail));
 
-withFormatOptions(program.command('unload <model>'))
+withClientOptions(withFormatOptions(program.command('unload <model>')))
   .description('unload a model, or one version, after its queued and running requests are answered')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .option('--version <n>', 'just this version', integer, 0)
   .action((model, o) => control(o, (c) => c.unloadModel(model, o.version)).catch(fail));
 
-withFormatOptions(program.command('set-default <model> <version>'))
+withClientOptions(withFormatOptions(program.command('set-default <model> <version>')))
   .description('pin the version that serves requests naming none (0 removes the pin)')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, version, o) => control(o, (c) => c.setDefaultVersion(model, integer(version))).catch(fail));
 
-withFormatOptions(program.command('rollback <model>'))
+withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .description('make the previous default version the default again')
-  .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
