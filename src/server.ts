@@ -21,6 +21,8 @@ import type { ServerConfig } from './config/schema';
 import { createLogger } from './logging';
 import { ModelRegistry } from './repository/model-registry';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
+import { Security, assertSafeBinding, createSecurity } from './security';
+import { createTlsServerCredentials } from './security/tls-credentials';
 import { InferenceService } from './service/inference-service';
 
 const log = createLogger('server');
@@ -32,6 +34,8 @@ export interface AmaasServer {
   /** Port of the HTTP/REST binding; null when http_port is not set. */
   readonly httpPort: number | null;
   readonly registry: ModelRegistry;
+  /** The security layer (tests wait on its tenants watcher's reloads). */
+  readonly security: Security;
   /**
    * Stops accepting calls, lets in-flight ones finish (cancelling what remains after drain_timeout_ms),
    * then stops every worker pool. Safe to call more than once.
@@ -41,13 +45,26 @@ export interface AmaasServer {
 
 export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   const started = process.hrtime.bigint();
+  // Secure by default: no auth on a non-loopback host stops startup here, before anything is loaded.
+  assertSafeBinding(config);
+  // tls.* set: TLS (mTLS with client_ca_file) from files checked here, before anything loads, and reloaded when
+  // they change while the port serves; a bad file stops startup, never falling back to clear text.
+  const tls = config.tls ? createTlsServerCredentials(config.tls) : null;
+  // The tenants file is read (a broken one stops startup) and watched; the gate runs in front of every call.
+  const security: Security = createSecurity(config);
   const registry = new ModelRegistry();
   // explicit: only the models named in load_model at start; none and poll: what each version_policy selects.
-  await registry.loadRepository(config.modelRepository, config.modelControlMode === 'explicit' ? config.loadModels : null);
+  try {
+    await registry.loadRepository(config.modelRepository, config.modelControlMode === 'explicit' ? config.loadModels : null);
+  } catch (err) {
+    await security.close();
+    throw err;
+  }
 
   const drain = new DrainState();
-  const ctx: ApiContext = { service: new InferenceService(registry), registry, config, drain };
+  const ctx: ApiContext = { service: new InferenceService(registry), registry, config, drain, security };
   const grpcServer = new grpc.Server({
+    interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,
     'grpc.max_send_message_length': config.maxMessageBytes,
   });
@@ -64,11 +81,18 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
   addReflection(grpcServer);
 
-  const port = await new Promise<number>((resolve, reject) => {
-    grpcServer.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
+  let port: number;
+  try {
+    const credentials = tls?.credentials ?? grpc.ServerCredentials.createInsecure();
+    port = await new Promise<number>((resolve, reject) => {
+      grpcServer.bindAsync(`${config.host}:${config.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+  } catch (err) {
+    grpcServer.forceShutdown();
+    await registry.unloadAll();
+    await security.close();
+    throw err;
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = `${host}:${port}`;
   let http: HttpBinding | null = null;
@@ -78,6 +102,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     } catch (err) {
       grpcServer.forceShutdown();
       await registry.unloadAll();
+      await security.close();
       throw err;
     }
     log.info('http binding serving', { address: `${host}:${http.port}` });
@@ -87,6 +112,8 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   log.info('serving', {
     address,
     model_control_mode: config.modelControlMode,
+    tls: tls === null ? 'off' : config.tls?.clientCaFile ? 'mtls' : 'tls',
+    ...(tls ? { certificate_sha256: tls.current().fingerprint } : {}),
     models: registry.list().length,
     startup_ms: Number((process.hrtime.bigint() - started) / 1_000_000n),
   });
@@ -112,10 +139,11 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
       });
       await pollStopped;
       await registry.unloadAll();
+      await security.close();
       log.info('stopped');
     })();
     return stopping;
   };
 
-  return { address, port, httpPort: http?.port ?? null, registry, shutdown };
+  return { address, port, httpPort: http?.port ?? null, registry, security, shutdown };
 }

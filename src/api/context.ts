@@ -1,6 +1,7 @@
-/** What every RPC handler may use: the data plane, the registry, server settings and shutdown state. */
+/** What every RPC handler may use: the data plane, the registry, server settings, shutdown state and security. */
 import type { ServerConfig } from '../config/schema';
 import type { ModelRegistry } from '../repository/model-registry';
+import type { Security } from '../security';
 import type { InferenceService } from '../service/inference-service';
 import type { DrainState } from './drain';
 
@@ -9,4 +10,6 @@ export interface ApiContext {
   readonly registry: ModelRegistry;
   readonly config: ServerConfig;
   readonly drain: DrainState;
+  /** Authentication for the HTTP binding (gRPC calls pass the interceptor); handlers use identityOf(call). */
+  readonly security: Security;
 }

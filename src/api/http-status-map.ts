@@ -48,10 +48,15 @@ export interface HttpErrorAnswer {
   readonly errorCode: ErrorCode;
   /** The protocol's error body. */
   readonly body: { error: string };
+  /** Headers the status calls for: `WWW-Authenticate: Bearer` with a 401 (RFC 6750). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+const CHALLENGE = Object.freeze({ 'www-authenticate': 'Bearer' });
 
 export function httpErrorOf(err: unknown): HttpErrorAnswer {
   const e = toAmaasError(err);
   if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
-  return { status: HTTP_STATUS_BY_CODE[e.code] ?? 500, errorCode: e.code, body: { error: bounded(e.message) } };
+  const status = HTTP_STATUS_BY_CODE[e.code] ?? 500;
+  return { status, errorCode: e.code, body: { error: bounded(e.message) }, ...(status === 401 ? { headers: CHALLENGE } : {}) };
 }

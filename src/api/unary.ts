@@ -5,6 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
+import { Identity, identityOf } from '../security';
 import { callSignal } from './call-signal';
 import type { ApiContext } from './context';
 import { toServiceError } from './status-map';
@@ -22,8 +23,11 @@ export function unary<Req, Res>(
   };
 }
 
-/** Runs one inference request; `deadline` is when the server must have answered (see CallSignal). */
-export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number) => Promise<Res>;
+/**
+ * Runs one inference request; `deadline` is when the server must have answered (see CallSignal); `identity`
+ * is the caller the security gate let through (undefined when auth is off).
+ */
+export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number, identity?: Identity) => Promise<Res>;
 
 export function unaryInference<Req, Res>(ctx: ApiContext, run: RunInference<Req, Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
@@ -32,7 +36,7 @@ export function unaryInference<Req, Res>(ctx: ApiContext, run: RunInference<Req,
       return;
     }
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
-    run(ctx, call.request, cs.signal, cs.deadline)
+    run(ctx, call.request, cs.signal, cs.deadline, identityOf(call))
       .then(
         (response) => callback(null, response),
         (err) => callback(toServiceError(err)),

@@ -25,7 +25,7 @@ export function readConfigFile(file: string): unknown {
 }
 
 /** The zod type a server setting finally holds ('number', 'array', ...), under its optional/default wrappers. */
-function settingType(key: string): string {
+export function settingType(key: string): string {
   let def = (ServerConfigSchema.shape as Record<string, z.ZodType>)[key].def as { type: string; innerType?: z.ZodType };
   while (def.innerType) def = def.innerType.def as typeof def;
   return def.type;
@@ -35,13 +35,24 @@ function settingType(key: string): string {
 const NUMERIC_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'number'));
 /** Lists in the environment are comma-separated: AMAAS_LOAD_MODEL=mlp,scale. */
 const LIST_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'array'));
+/** AMAAS_ALLOW_UNAUTHENTICATED=true; only `true` and `false` are taken. */
+const BOOLEAN_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'boolean'));
+/** Nested settings (tls, auth, audit) come from the config file only. */
+const OBJECT_KEYS = new Set(Object.keys(ServerConfigSchema.shape).filter((k) => settingType(k) === 'object'));
 
 /** AMAAS_PORT=50052 -> { port: 50052 }; only keys the schema knows are taken. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(ServerConfigSchema.shape)) {
     const value = env[`AMAAS_${key.toUpperCase()}`];
-    if (value === undefined || value === '') continue;
+    if (value === undefined || value === '' || OBJECT_KEYS.has(key)) continue;
+    if (BOOLEAN_KEYS.has(key)) {
+      if (value !== 'true' && value !== 'false') {
+        throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `AMAAS_${key.toUpperCase()}=${JSON.stringify(value)}: ${key} must be true or false`);
+      }
+      out[key] = value === 'true';
+      continue;
+    }
     if (NUMERIC_KEYS.has(key) && !/^[0-9]+$/.test(value.trim())) {
       throw new AmaasError('AMAAS_ERR_CONFIG_INVALID', `AMAAS_${key.toUpperCase()}=${JSON.stringify(value)}: ${key} must be a non-negative integer`);
     }

@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly address: string;
   /** Everything the process wrote to stderr so far (its log). */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (the serving lines; the audit trail when audit.file is unset). */
+  stdout(): string;
   /** Resolves with the exit code once the process has exited. */
   readonly exited: Promise<number | null>;
 }
@@ -36,7 +38,7 @@ export function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}):
       const m = /amaas serving on (\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, address: m[1], stderr: () => err, exited });
+        resolve({ child, address: m[1], stderr: () => err, stdout: () => out, exited });
       }
     });
     exited.then((code) => {

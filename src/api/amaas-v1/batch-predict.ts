@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
+import { Identity, identityOf } from '../../security';
 import type { ApiContext } from '../context';
 import { statusOf } from '../status-map';
 import { serveWindowedStream } from '../windowed-stream';
@@ -13,12 +14,12 @@ import { runPredict } from './predict';
 
 const OK = { code: grpc.status.OK, message: '', error_code: '' };
 
-function answerItem(ctx: ApiContext) {
+function answerItem(ctx: ApiContext, identity: Identity | undefined) {
   return async (item: WireBatchPredictRequest, signal: AbortSignal, deadline: number | undefined): Promise<WireBatchPredictResponse> => {
     const id = item.request?.id ?? '';
     try {
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
-      return { id, status: OK, response: await runPredict(ctx, item.request, signal, deadline) };
+      return { id, status: OK, response: await runPredict(ctx, item.request, signal, deadline, identity) };
     } catch (err) {
       const s = statusOf(err);
       return { id, status: { code: s.code, message: s.details, error_code: s.errorCode }, response: null };
@@ -27,6 +28,5 @@ function answerItem(ctx: ApiContext) {
 }
 
 export function batchPredictHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireBatchPredictRequest, WireBatchPredictResponse> {
-  const answer = answerItem(ctx);
-  return (call) => serveWindowedStream(ctx, call, answer);
+  return (call) => serveWindowedStream(ctx, call, answerItem(ctx, identityOf(call)));
 }

@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
 import type { ApiContext } from '../context';
+import { assertModelVisible, identityOf } from '../../security';
 import { versionNotFound } from '../../repository/model-registry';
 import { toServiceError } from '../status-map';
 import type { WireGetModelMetadataRequest, WireModelMetadata } from './messages';
@@ -14,6 +15,7 @@ export function getModelMetadataHandler(
   return (call, callback) => {
     try {
       if (!call.request.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
+      assertModelVisible(identityOf(call), ctx.registry, call.request.model_name);
       const entry = ctx.registry.entry(call.request.model_name);
       const version = parseVersion(call.request.model_version);
       if (version !== 0 && !entry.versions.has(version)) throw versionNotFound(entry.name, version, entry.sortedVersions.map((v) => v.version));

@@ -1,5 +1,6 @@
 /** PredictRequest/PredictResponse <-> the service's InferenceRequest/InferenceResult. */
 import { AmaasError } from '../../errors';
+import type { Identity } from '../../security';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import type { WirePredictRequest, WirePredictResponse } from './messages';
 import { assertResponseFits } from '../response-size';
@@ -10,7 +11,8 @@ export interface DecodedPredict {
   readonly encoding: OutputEncoding;
 }
 
-export function decodePredictRequest(wire: WirePredictRequest): DecodedPredict {
+/** `identity`: the caller, which the service checks against the model (security/model-access.ts). */
+export function decodePredictRequest(wire: WirePredictRequest, identity?: Identity): DecodedPredict {
   if (!wire.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
   const inputs = (wire.inputs ?? []).map(decodeWireTensor);
   let encoding: OutputEncoding;
@@ -31,6 +33,7 @@ export function decodePredictRequest(wire: WirePredictRequest): DecodedPredict {
       id: wire.id ?? '',
       inputs,
       outputNames: wire.output_names ?? [],
+      identity,
     },
     encoding,
   };

@@ -1,13 +1,20 @@
 /** amaas.v1 Predict: decode, run through the service, encode. */
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
+import type { Identity } from '../../security';
 import { unaryInference } from '../unary';
 import type { WirePredictRequest, WirePredictResponse } from './messages';
 import { decodePredictRequest, encodePredictResponse } from './predict-wire';
 
 /** One request end to end; shared with BatchPredict, which runs it per item. */
-export async function runPredict(ctx: ApiContext, wire: WirePredictRequest, signal: AbortSignal, deadline?: number): Promise<WirePredictResponse> {
-  const { request, encoding } = decodePredictRequest(wire);
+export async function runPredict(
+  ctx: ApiContext,
+  wire: WirePredictRequest,
+  signal: AbortSignal,
+  deadline?: number,
+  identity?: Identity,
+): Promise<WirePredictResponse> {
+  const { request, encoding } = decodePredictRequest(wire, identity);
   const result = await ctx.service.infer(request, signal, deadline);
   return encodePredictResponse(result, encoding, ctx.config.maxMessageBytes);
 }

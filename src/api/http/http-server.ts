@@ -8,6 +8,8 @@ import http from 'node:http';
 import { parseJson, stringifyJson } from '../../codec/json-text';
 import { AmaasError } from '../../errors';
 import { createLogger } from '../../logging';
+import { createHttpTransport } from '../../security/tls-http';
+import type { Identity } from '../../security';
 import type { ApiContext } from '../context';
 import { httpErrorOf } from '../http-status-map';
 import { HttpAnswer, route } from './routes';
@@ -58,13 +60,15 @@ function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boo
   res.writeHead(answer.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
+    ...answer.headers,
     ...(closeConnection ? { connection: 'close' } : {}),
   });
   res.end(body);
 }
 
 export function startHttpBinding(ctx: ApiContext, host: string, port: number): Promise<HttpBinding> {
-  const server = http.createServer((req, res) => {
+  // Clear text, or HTTPS with the tls.* files (reloaded when they change): src/security/tls-http.ts.
+  const server = createHttpTransport(ctx.config.tls, (req, res) => {
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new AmaasError('AMAAS_ERR_CANCELLED', 'the client closed the connection'));
@@ -76,17 +80,26 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
     } catch {
       segments = [];
     }
-    route(ctx, {
-      method: req.method ?? 'GET',
-      segments,
-      json: () => readJson(req, ctx.config.maxMessageBytes),
-      signal: controller.signal,
-    })
-      .catch((err): HttpAnswer => {
-        const e = httpErrorOf(err);
-        log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode });
-        return { status: e.status, body: e.body };
+    // The security gate decides before routing (security/index.ts); a refused request reads no body.
+    const call = { method: req.method ?? 'GET', segments, headers: req.headers, socket: req.socket };
+    let identity: Identity | undefined;
+    Promise.resolve()
+      .then(() => {
+        identity = ctx.security.authenticateHttp(call);
+        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity });
       })
+      .then(
+        (answer) => {
+          ctx.security.auditHttpOutcome(call, identity, '', segments[2]);
+          return answer;
+        },
+        (err): HttpAnswer => {
+          const e = httpErrorOf(err);
+          ctx.security.auditHttpOutcome(call, identity, e.errorCode, segments[2]);
+          log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode });
+          return { status: e.status, body: e.body, headers: e.headers };
+        },
+      )
       .then((answer) => send(res, answer, ctx.drain.draining || !req.complete));
   });
   return new Promise((resolve, reject) => {

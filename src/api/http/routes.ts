@@ -6,6 +6,7 @@ import { AmaasError } from '../../errors';
 import { excerpt } from '../../errors-format';
 import { HEALTH_FALSE_HTTP_STATUS, HEALTH_TRUE_HTTP_STATUS } from '../http-status-map';
 import type { ApiContext } from '../context';
+import { assertModelVisible, type Identity } from '../../security';
 import { parseVersionString } from '../kserve/infer-wire';
 import { modelMetadata, modelReady, serverMetadata } from '../kserve/metadata-wire';
 import { decodeInferJson, encodeInferJson } from './infer-json';
@@ -13,6 +14,7 @@ import { decodeInferJson, encodeInferJson } from './infer-json';
 export interface HttpAnswer {
   readonly status: number;
   readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface HttpRequest {
@@ -21,6 +23,8 @@ export interface HttpRequest {
   /** Reads and parses the JSON body (only endpoints that take one call it). */
   readonly json: () => Promise<unknown>;
   readonly signal: AbortSignal;
+  /** The caller the security gate let through (undefined when auth is off or for an open health route). */
+  readonly identity?: Identity;
 }
 
 const ok = (body: unknown): HttpAnswer => ({ status: 200, body });
@@ -54,13 +58,14 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
     version = parseVersionString(rest[1]);
     rest = rest.slice(2);
   }
+  assertModelVisible(req.identity, ctx.registry, model);
   if (rest.length === 0 && get) return ok(modelMetadata(ctx.registry, model, version));
   if (rest.length === 1 && rest[0] === 'ready' && get) {
     return health('ready', modelReady(ctx.registry, model, version) && !ctx.drain.draining);
   }
   if (rest.length === 1 && rest[0] === 'infer' && req.method === 'POST') {
     if (ctx.drain.draining) throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
-    const request = decodeInferJson(model, version, await req.json());
+    const request = { ...decodeInferJson(model, version, await req.json()), identity: req.identity };
     const result = await ctx.service.infer(request, req.signal);
     return ok(encodeInferJson(result));
   }

@@ -7,6 +7,7 @@ import { dataTypeByName } from '../../codec/dtypes';
 import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import { quoted } from '../../errors-format';
+import type { Identity } from '../../security';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import { assertResponseFits } from '../response-size';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
@@ -45,7 +46,8 @@ function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array 
   return { name, datatype, shape, data };
 }
 
-export function decodeInferRequest(wire: WireModelInferRequest): DecodedInfer {
+/** `identity`: the caller, which the service checks against the model (security/model-access.ts). */
+export function decodeInferRequest(wire: WireModelInferRequest, identity?: Identity): DecodedInfer {
   if (!wire.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
   const inputs = wire.inputs ?? [];
   const rawContents = wire.raw_input_contents ?? [];
@@ -70,6 +72,7 @@ export function decodeInferRequest(wire: WireModelInferRequest): DecodedInfer {
       id: wire.id ?? '',
       inputs: inputs.map((t, i) => decodeInput(t, i, raw ? rawContents[i] : undefined)),
       outputNames: (wire.outputs ?? []).map((o) => o.name),
+      identity,
     },
   };
 }

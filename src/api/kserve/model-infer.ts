@@ -1,13 +1,20 @@
 /** ModelInfer: decode, run through the service, encode. */
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
+import type { Identity } from '../../security';
 import { unaryInference } from '../unary';
 import { decodeInferRequest, encodeInferResponse } from './infer-wire';
 import type { WireModelInferRequest, WireModelInferResponse } from './messages';
 
 /** One request end to end; ModelStreamInfer runs it per stream message. */
-export async function runModelInfer(ctx: ApiContext, wire: WireModelInferRequest, signal: AbortSignal, deadline?: number): Promise<WireModelInferResponse> {
-  const { request, raw } = decodeInferRequest(wire);
+export async function runModelInfer(
+  ctx: ApiContext,
+  wire: WireModelInferRequest,
+  signal: AbortSignal,
+  deadline?: number,
+  identity?: Identity,
+): Promise<WireModelInferResponse> {
+  const { request, raw } = decodeInferRequest(wire, identity);
   const result = await ctx.service.infer(request, signal, deadline);
   return encodeInferResponse(result, raw, ctx.config.maxMessageBytes);
 }

@@ -8,6 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
+import { identityOf } from '../../security';
 import { statusOf } from '../status-map';
 import { serveWindowedStream } from '../windowed-stream';
 import type { WireModelInferRequest, WireModelStreamInferResponse } from './messages';
@@ -29,11 +30,13 @@ function errorAnswer(request: WireModelInferRequest, err: unknown): WireModelStr
 }
 
 export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireModelInferRequest, WireModelStreamInferResponse> {
-  return (call) =>
+  return (call) => {
+    const identity = identityOf(call);
     serveWindowedStream(ctx, call, (request, signal, deadline) =>
-      runModelInfer(ctx, request, signal, deadline).then(
+      runModelInfer(ctx, request, signal, deadline, identity).then(
         (response): WireModelStreamInferResponse => ({ error_message: '', infer_response: response }),
         (err) => errorAnswer(request, err),
       ),
     );
+  };
 }

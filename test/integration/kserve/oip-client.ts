@@ -206,32 +206,33 @@ export type Message = Record<string, any>;
 export class OipClient {
   readonly raw: grpc.Client & Record<string, any>;
 
-  constructor(address: string) {
-    this.raw = new OipClientConstructor(address, grpc.credentials.createInsecure(), {
+  /** `credentials`: clear text by default; grpc.credentials.createSsl(ca, key, cert) for a TLS or mTLS server. */
+  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.raw = new OipClientConstructor(address, credentials, {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
     }) as never;
   }
 
-  /** Calls a unary RPC; rejects with the grpc.ServiceError. */
-  call(rpc: string, request: Message): Promise<Message> {
+  /** Calls a unary RPC (with `metadata`, e.g. an authorization header); rejects with the grpc.ServiceError. */
+  call(rpc: string, request: Message, metadata: grpc.Metadata = new grpc.Metadata()): Promise<Message> {
     return new Promise((resolve, reject) =>
-      this.raw[rpc](request, (err: grpc.ServiceError | null, res: Message) => (err ? reject(err) : resolve(res))),
+      this.raw[rpc](request, metadata, (err: grpc.ServiceError | null, res: Message) => (err ? reject(err) : resolve(res))),
     );
   }
 
   /** Resolves with the error of a call expected to fail. */
-  async failure(rpc: string, request: Message): Promise<grpc.ServiceError> {
+  async failure(rpc: string, request: Message, metadata?: grpc.Metadata): Promise<grpc.ServiceError> {
     try {
-      await this.call(rpc, request);
+      await this.call(rpc, request, metadata);
     } catch (err) {
       return err as grpc.ServiceError;
     }
     throw new Error(`${rpc} succeeded, but it was expected to fail`);
   }
 
-  stream(): grpc.ClientDuplexStream<Message, Message> {
-    return this.raw.ModelStreamInfer();
+  stream(metadata: grpc.Metadata = new grpc.Metadata()): grpc.ClientDuplexStream<Message, Message> {
+    return this.raw.ModelStreamInfer(metadata);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { configFromEnv, describeZodError, loadServerConfig, readConfigFile } from '../../../src/config/load';
+import { configFromEnv, describeZodError, loadServerConfig, readConfigFile, settingType } from '../../../src/config/load';
 import { ServerConfigSchema } from '../../../src/config/schema';
 import { expectAmaasError } from '../../helpers/expect-amaas-error';
 import { tempFiles } from '../../helpers/temp-files';
@@ -105,10 +105,21 @@ describe('loadServerConfig: sources', () => {
 });
 
 describe('configFromEnv', () => {
-  it('maps AMAAS_<KEY> to each schema key', () => {
+  // Nested settings (tls, auth, audit) come from the config file only; true/false settings take 'true' or 'false'.
+  const shape = ServerConfigSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  const isNested = (key: string) => settingType(key) === 'object';
+  const isBoolean = (key: string) => settingType(key) === 'boolean';
+
+  it('maps AMAAS_<KEY> to each schema key that is not nested', () => {
     const env: NodeJS.ProcessEnv = {};
-    for (const key of Object.keys(ServerConfigSchema.shape)) env[`AMAAS_${key.toUpperCase()}`] = '1';
-    expect(Object.keys(configFromEnv(env)).sort()).toEqual(Object.keys(ServerConfigSchema.shape).sort());
+    for (const key of Object.keys(shape)) env[`AMAAS_${key.toUpperCase()}`] = isBoolean(key) ? 'true' : '1';
+    expect(Object.keys(configFromEnv(env)).sort()).toEqual(Object.keys(shape).filter((k) => !isNested(k)).sort());
+  });
+
+  it('parses true/false settings from true or false, and refuses anything else', () => {
+    expect(configFromEnv({ AMAAS_ALLOW_UNAUTHENTICATED: 'true' })).toEqual({ allow_unauthenticated: true });
+    expect(configFromEnv({ AMAAS_ALLOW_UNAUTHENTICATED: 'false' })).toEqual({ allow_unauthenticated: false });
+    expect(() => configFromEnv({ AMAAS_ALLOW_UNAUTHENTICATED: 'yes' })).toThrow(/allow_unauthenticated must be true or false/);
   });
 
   it('parses numeric settings as numbers and leaves the others as strings', () => {
@@ -134,8 +145,8 @@ describe('configFromEnv', () => {
   });
 
   it('parses a variable as a number exactly when its setting takes numbers', () => {
-    const shape = ServerConfigSchema.shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
     for (const key of Object.keys(shape)) {
+      if (isNested(key) || isBoolean(key)) continue;
       const takesNumbers = shape[key].safeParse(2048).success;
       // List settings (load_model) take comma-separated names.
       const takesLists = shape[key].safeParse(['2048']).success;
