@@ -22,6 +22,8 @@ COPY package.json ./
 COPY examples ./examples
 USER node
 EXPOSE 50051
-# node directly (not npm start) so SIGTERM reaches the server and it drains.
+# node directly (not npm start) so SIGTERM reaches the server and it drains. Bound to 0.0.0.0, the server needs
+# auth: mount a config with auth.tenants_file (docker-compose.yml does, with a demo key) and add
+# `--config FILE`, or pass --allow-unauthenticated on purpose; otherwise it refuses to start, saying so.
 ENTRYPOINT ["node", "dist/src/cli/amaas.js"]
 CMD ["serve", "--model-repository", "/models", "--host", "0.0.0.0", "--port", "50051"]

@@ -185,7 +185,7 @@ export const ServerConfigSchema = z
   .object({
     /** Root of the model repository: `<repo>/<model>/<version>/model.onnx`. */
     model_repository: z.string().min(1),
-    /** Address to bind. 127.0.0.1 keeps the server private; use 0.0.0.0 in containers. */
+    /** Address to bind. 127.0.0.1 keeps the server private; use 0.0.0.0 in containers (then auth, or allow_unauthenticated). */
     host: z.string().min(1).default('127.0.0.1'),
     /** gRPC port; 0 picks a free one (the bound address is printed). */
     port: z.number().int().min(0).max(65535).default(50051),

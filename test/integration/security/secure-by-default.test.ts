@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { AmaasClient } from '../../../src/client/amaas-client';
 import { resolveServerConfig } from '../../../src/config/schema';
 import { setLogLevel } from '../../../src/logging';
+import { PACKAGE_ROOT } from '../../../src/paths';
 import { isLoopbackHost } from '../../../src/security';
 import { startServer } from '../../../src/server';
 import { makeRepository } from '../../helpers/model-repository';
@@ -59,6 +60,22 @@ it('starts on 0.0.0.0 with a tenants file (auth configured)', async () => {
     resolveServerConfig({ model_repository: repo, host: '0.0.0.0', port: 0, auth: { tenants_file: tenantsFile }, audit: { file: path.join(dir, 'audit.jsonl') } }),
   );
   const client = new AmaasClient(`127.0.0.1:${server.port}`, { apiKey: KEYS.alpha });
+  try {
+    await client.predict('scale', x);
+  } finally {
+    client.close();
+    await server.shutdown();
+  }
+});
+
+it('serves the demo tenants file of docker-compose.yml on 0.0.0.0 with the key its README publishes', async () => {
+  const demo = path.join(PACKAGE_ROOT, 'examples', 'demo');
+  const key = /^(amaas_[A-Za-z0-9_-]{43})$/m.exec(fs.readFileSync(path.join(demo, 'README.md'), 'utf8'))![1];
+  expect(fs.readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8')).toContain(key);
+  const server = await startServer(
+    resolveServerConfig({ model_repository: repo, host: '0.0.0.0', port: 0, auth: { tenants_file: path.join(demo, 'tenants.yaml') }, audit: { file: path.join(securityDir(), 'audit.jsonl') } }),
+  );
+  const client = new AmaasClient(`127.0.0.1:${server.port}`, { apiKey: key });
   try {
     await client.predict('scale', x);
   } finally {
