@@ -62,8 +62,3 @@ export function httpAccess(method: string, segments: readonly string[]): Access 
   if (method === 'POST') return last === 'infer' ? 'infer' : undefined;
   return 'metadata';
 }
-
-/** Whether a method changes what is served (every such call is audited, allowed or not). */
-export function isAdmin(access: Access | undefined): boolean {
-  return access === 'admin';
-}
