@@ -90,7 +90,8 @@ export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerIntercept
     const unaryRequest = !descriptor.requestStream;
     const infer = access === 'infer';
     let request: unknown = undefined;
-    const items = new Map<string, unknown>();
+    /** What the audit line of each stream item in flight needs (never the item itself: it holds tensors). */
+    const items = new Map<string, Described>();
 
     return new grpc.ServerInterceptingCall(call, {
       start: (next) =>
@@ -111,7 +112,10 @@ export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerIntercept
           onReceiveMessage: watchOutcome
             ? (message, nextMessage) => {
                 if (unaryRequest) request = message;
-                else if (infer) items.set(describe(message).id, message);
+                else if (infer) {
+                  const d = describe(message);
+                  items.set(d.id, d);
+                }
                 nextMessage(message);
               }
             : undefined,
@@ -120,10 +124,10 @@ export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerIntercept
         watchOutcome && !unaryRequest && infer
           ? (response, nextResponse) => {
               const { id, errorCode } = itemOutcome(response);
-              const item = items.get(id);
+              const item = items.get(id) ?? { id };
               items.delete(id);
-              if (DENIALS.has(errorCode)) line('deny', 'model not allowed or not found', describe(item));
-              else if (audit!.inference) line('allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', describe(item));
+              if (DENIALS.has(errorCode)) line('deny', 'model not allowed or not found', item);
+              else if (audit!.inference) line('allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', item);
               nextResponse(response);
             }
           : undefined,
