@@ -21,8 +21,7 @@ import type { ServerConfig } from './config/schema';
 import { createLogger } from './logging';
 import { ModelRegistry } from './repository/model-registry';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
-import { Security, assertSafeBinding, createSecurity } from './security';
-import { createTlsServerCredentials } from './security/tls-credentials';
+import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
 
 const log = createLogger('server');

@@ -5,7 +5,7 @@
  * into the tenants file.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { createKey, tenantsFileLine } from '../security/key-generator';
+import { createKey, tenantsFileLine } from '../security';
 
 /** An ISO 8601 date-time with a zone, or a date (midnight UTC), strictly in the future. */
 function futureInstant(value: string): Date {

@@ -20,6 +20,9 @@ import type { Identity } from './types';
 
 export { identityOf } from './grpc-gate';
 export { assertModelVisible, visibleModels } from './model-access';
+export { createTlsServerCredentials } from './tls-credentials';
+export { createHttpTransport } from './tls-http';
+export { createKey, tenantsFileLine } from './key-generator';
 export type { Identity } from './types';
 
 const log = createLogger('security');

@@ -9,8 +9,7 @@ import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { JobInput } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
-import { assertModelVisible } from '../security/model-access';
-import type { Identity } from '../security/types';
+import { Identity, assertModelVisible } from '../security';
 import { ModelStatistics } from './model-statistics';
 import { validateRequest } from './request-validation';
 

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { parseJson, stringifyJson } from '../../codec/json-text';
 import { AmaasError } from '../../errors';
 import { createLogger } from '../../logging';
-import { createHttpTransport } from '../../security/tls-http';
+import { createHttpTransport } from '../../security';
 import type { Identity } from '../../security';
 import type { ApiContext } from '../context';
 import { httpErrorOf } from '../http-status-map';
