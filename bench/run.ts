@@ -100,7 +100,7 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -112,7 +112,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   });
 }
 
-async function prepareRepository(model: BenchModel, o: Options): Promise<string> {
+export async function prepareRepository(model: BenchModel, o: Options): Promise<string> {
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-'));
   await model.write(repo);
   const config: Record<string, unknown> = { ...model.config };
@@ -128,7 +128,7 @@ async function prepareRepository(model: BenchModel, o: Options): Promise<string>
  * The server config file for --api-key and --tls (null when neither is set): a tenants file admitting the key
  * and TLS files made for the run, all in `dir`. Returns what the load clients need to connect.
  */
-function prepareSecurity(o: Options, dir: string): { configArgs: string[]; client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> } {
+export function prepareSecurity(o: Options, dir: string): { configArgs: string[]; client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> } {
   if (o.apiKey === undefined && !o.tls) return { configArgs: [], client: {} };
   const config: Record<string, unknown> = {};
   const client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> = {};
@@ -150,7 +150,7 @@ function prepareSecurity(o: Options, dir: string): { configArgs: string[]; clien
 }
 
 /** Runs K client processes at once against `address`, splitting the concurrency between them. */
-async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: number, clients: number, serverPid?: number): Promise<LoadPoint> {
+export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: number, clients: number, serverPid?: number): Promise<LoadPoint> {
   const per = Array.from({ length: clients }, (_, i) => Math.floor(concurrency / clients) + (i < concurrency % clients ? 1 : 0)).filter((c) => c > 0);
   const cpu0 = serverPid ? cpuSeconds(serverPid) : 0;
   const rss = serverPid ? sampleRss(serverPid) : null;
