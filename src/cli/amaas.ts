@@ -4,6 +4,7 @@
  * `predict` prints JSON; `models` and the model-control commands print a table on a terminal and JSON otherwise
  * (src/cli/output-format.ts), so they compose with jq. Errors go to stderr with a non-zero exit.
  */
+import { AmaasError } from '../errors';
 import { Command, InvalidArgumentError } from 'commander';
 import fs from 'node:fs';
 import { AmaasClient, AmaasCallError, ClientTensor, ModelInfo } from '../client/amaas-client';
@@ -155,7 +156,9 @@ async function models(options: ClientFlags & FormatFlags): Promise<void> {
 function fail(err: unknown): never {
   const e = err as AmaasCallError;
   const detail = e.details ?? e.message ?? String(err);
-  process.stderr.write(`amaas: ${e.errorCode ? `${e.errorCode}: ` : ''}${detail}\n`);
+  // A server's refusal carries errorCode; a refusal made here (bad --inputs) is an AmaasError with its code.
+  const code = e.errorCode ?? (err instanceof AmaasError ? err.code : undefined);
+  process.stderr.write(`amaas: ${code ? `${code}: ` : ''}${detail}\n`);
   process.exit(typeof e.code === 'number' && e.code > 0 ? Math.min(e.code, 125) : 1);
 }
 
