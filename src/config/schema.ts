@@ -181,6 +181,9 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
 }
 
 /** Server settings, from `--config FILE` (YAML or JSON), AMAAS_* environment variables and flags. */
+/** Signature algorithms auth.jwt.algorithms may name. */
+export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
 export const ServerConfigSchema = z
   .object({
     /** Root of the model repository: `<repo>/<model>/<version>/model.onnx`. */
@@ -265,8 +268,45 @@ export const ServerConfigSchema = z
          * without credentials (probes carry none). false: they need a valid key or certificate like the rest.
          */
         public_health: z.boolean().default(true),
+        /**
+         * JWT bearer tokens beside API keys (src/security/jwt.ts; docs/tenants.md, "JWT bearer tokens"). A bearer
+         * token shaped like a JWT is verified against the JWKS; its tenant claim must name a tenant of the
+         * tenants file, whose models and scopes it gets (the token's scopes claim can only narrow them).
+         */
+        jwt: z
+          .object({
+            /** Required `iss`. */
+            issuer: z.string().min(1),
+            /** Required `aud` (the token's aud must hold it, or one of these). */
+            audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+            /** A JWKS (JSON, `{ "keys": [...] }`, public keys only); reloaded when it changes. */
+            jwks_file: z.string().min(1).optional(),
+            /** An http(s) URL serving the JWKS (fetched when a token names an unknown kid; cached). */
+            jwks_url: z
+              .string()
+              .min(1)
+              .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL')
+              .optional(),
+            /** The claim naming the tenant. */
+            tenant_claim: z.string().min(1).default('tenant'),
+            /** The claim holding the token's scopes (space-separated string or array); absent = the tenant's. */
+            scopes_claim: z.string().min(1).default('scope'),
+            /** Leeway for exp and nbf, in seconds. */
+            clock_tolerance_s: z.number().int().min(0).max(3600).default(30),
+            /** Signature algorithms accepted (asymmetric only; `none` and HS* never). */
+            algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256', 'ES256', 'EdDSA']),
+          })
+          .strict()
+          .refine((j) => (j.jwks_file === undefined) !== (j.jwks_url === undefined), {
+            message: 'needs exactly one of jwks_file and jwks_url',
+          })
+          .optional(),
       })
       .strict()
+      .refine((a) => a.jwt === undefined || a.tenants_file !== undefined, {
+        path: ['jwt'],
+        message: "needs auth.tenants_file: a token's tenant claim must name a tenant there, which gives its models and scopes",
+      })
       .default({ public_health: true }),
     /**
      * Serve with no auth on a non-loopback host (also the flag --allow-unauthenticated). Without it, binding
@@ -316,6 +356,21 @@ export interface AuthConfig {
   /** Absolute path of the tenants file; null: no API keys (auth is off unless mTLS is on). */
   readonly tenantsFile: string | null;
   readonly publicHealth: boolean;
+  /** null: bearer tokens are API keys only. */
+  readonly jwt: JwtConfig | null;
+}
+
+/** `auth.jwt`, the JWKS path made absolute. */
+export interface JwtConfig {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  /** Exactly one of jwksFile and jwksUrl is set. */
+  readonly jwksFile: string | null;
+  readonly jwksUrl: string | null;
+  readonly tenantClaim: string;
+  readonly scopesClaim: string;
+  readonly clockToleranceS: number;
+  readonly algorithms: readonly (typeof JWT_ALGORITHMS)[number][];
 }
 
 export interface AuditConfig {
@@ -359,6 +414,18 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     auth: Object.freeze({
       tenantsFile: c.auth.tenants_file === undefined ? null : path.resolve(c.auth.tenants_file),
       publicHealth: c.auth.public_health,
+      jwt: c.auth.jwt
+        ? Object.freeze({
+            issuer: c.auth.jwt.issuer,
+            audience: typeof c.auth.jwt.audience === 'string' ? c.auth.jwt.audience : Object.freeze([...c.auth.jwt.audience]),
+            jwksFile: c.auth.jwt.jwks_file === undefined ? null : path.resolve(c.auth.jwt.jwks_file),
+            jwksUrl: c.auth.jwt.jwks_url ?? null,
+            tenantClaim: c.auth.jwt.tenant_claim,
+            scopesClaim: c.auth.jwt.scopes_claim,
+            clockToleranceS: c.auth.jwt.clock_tolerance_s,
+            algorithms: Object.freeze([...c.auth.jwt.algorithms]),
+          })
+        : null,
     }),
     allowUnauthenticated: c.allow_unauthenticated,
     audit: Object.freeze({ file: c.audit.file === undefined ? null : path.resolve(c.audit.file), inference: c.audit.inference }),

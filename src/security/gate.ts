@@ -11,6 +11,7 @@
 import { AmaasError } from '../errors';
 import { anonymousIdentity, checkKey, identityForCertificate, parseBearer } from './api-keys';
 import { TenantFrom, certificateName } from './certificate-identity';
+import { JwtCheck, JwtVerifier, looksLikeJwt } from './jwt';
 import type { Access } from './method-scopes';
 import type { Credentials, Identity, TenantPolicy } from './types';
 
@@ -34,10 +35,20 @@ export interface GateOptions {
   readonly tenantFrom: TenantFrom | null;
   /** Health probes answer without credentials. */
   readonly publicHealth: boolean;
+  /** Verifies bearer tokens shaped like a JWT (auth.jwt); null: every bearer token is an API key. */
+  readonly jwt?: JwtVerifier | null;
 }
+
+/** A decision is synchronous, except when a JWT is presented (its signature check is async). */
+export type MaybeAsync<T> = T | Promise<T>;
 
 function refused(code: 'AMAAS_ERR_UNAUTHENTICATED' | 'AMAAS_ERR_PERMISSION_DENIED', message: string, reason: string, tenant = '', keyId = ''): Decision {
   return { allowed: false, error: new AmaasError(code, message), reason, tenant, keyId };
+}
+
+/** A JWT check as a decision: the same message as a bad API key, the precise reason only for the audit trail. */
+function jwtDecision(j: JwtCheck): Decision {
+  return j.ok ? { allowed: true, identity: j.identity } : refused('AMAAS_ERR_UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, j.reason, j.tenant, j.keyId);
 }
 
 export class Gate {
@@ -54,10 +65,15 @@ export class Gate {
    * Decides one call. `access` undefined is a method the table does not know: refused when auth is on.
    * `what` names the method or endpoint in a scope refusal (server-side text, never client-given).
    */
-  check(access: Access | undefined, credentials: Credentials, what: string): Decision {
+  check(access: Access | undefined, credentials: Credentials, what: string): MaybeAsync<Decision> {
     if (this.options.policy === null) return this.allowAll;
     if (access === 'health' && this.options.publicHealth) return this.allowAll;
     const who = this.authenticate(this.options.policy(), credentials);
+    return who instanceof Promise ? who.then((w) => this.authorize(w, access, what)) : this.authorize(who, access, what);
+  }
+
+  /** The method's scope check for an authenticated caller. */
+  private authorize(who: Decision, access: Access | undefined, what: string): Decision {
     if (!who.allowed) return who;
     const { identity } = who;
     if (access === undefined) {
@@ -76,15 +92,17 @@ export class Gate {
   }
 
   /** Authentication alone, whatever the method (for a REST path that is no endpoint: a valid caller gets the 400). */
-  identify(credentials: Credentials): Decision {
+  identify(credentials: Credentials): MaybeAsync<Decision> {
     return this.options.policy === null ? this.allowAll : this.authenticate(this.options.policy(), credentials);
   }
 
-  /** An API key when one is presented (a bad one is refused, never passed over for a certificate); else the certificate. */
-  private authenticate(policy: TenantPolicy, c: Credentials): Decision {
+  /** A JWT (with auth.jwt) or an API key when one is presented (a bad one is refused, never passed over for a certificate); else the certificate. */
+  private authenticate(policy: TenantPolicy, c: Credentials): MaybeAsync<Decision> {
     if (c.authorization !== undefined) {
       const key = parseBearer(c.authorization);
       if (key === null) return refused('AMAAS_ERR_UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, 'malformed credentials');
+      const jwt = this.options.jwt;
+      if (jwt && looksLikeJwt(key)) return jwt.verify(key, policy).then(jwtDecision);
       const k = checkKey(policy, key);
       if (k.ok) return { allowed: true, identity: k.identity };
       return refused('AMAAS_ERR_UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, k.reason === 'expired key' ? 'expired key' : 'invalid credentials', k.tenant, k.keyId);

@@ -13,8 +13,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY, toServiceError } from '../api/status-map';
+import { AmaasError } from '../errors';
 import type { AuditEntry, AuditLog } from './audit-log';
-import type { Gate } from './gate';
+import { type Decision, type Gate, UNAUTHENTICATED_MESSAGE } from './gate';
 import { Access, methodAccess } from './method-scopes';
 import type { Identity } from './types';
 
@@ -66,6 +67,9 @@ function itemOutcome(response: unknown): { id: string; errorCode: string } {
   return { id: r?.infer_response?.id ?? '', errorCode };
 }
 
+/** What a decision that threw becomes (JwtVerifier.verify never rejects; this is the fail-closed backstop). */
+const UNVERIFIED: Decision = { allowed: false, error: new AmaasError('AMAAS_ERR_UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE), reason: 'credentials not verified', tenant: '', keyId: '' };
+
 const DENIALS = new Set(['AMAAS_ERR_PERMISSION_DENIED', 'AMAAS_ERR_UNAUTHENTICATED']);
 
 export interface GrpcGateOptions {
@@ -98,16 +102,21 @@ export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerIntercept
         next({
           onReceiveMetadata: (md, nextMetadata) => {
             metadata = md;
+            const decide = (decision: Decision): void => {
+              if (!decision.allowed) {
+                if (audit && gate.authOn) line('deny', decision.reason, { id: '' }, decision);
+                const e = toServiceError(decision.error);
+                call.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
+                return;
+              }
+              identity = decision.identity;
+              identities.set(md, decision.identity);
+              nextMetadata(md);
+            };
             const decision = gate.check(access, { authorization: single(md, 'authorization'), peerCertificate: call.getAuthContext().sslPeerCertificate ?? null }, method);
-            if (!decision.allowed) {
-              if (audit && gate.authOn) line('deny', decision.reason, { id: '' }, decision);
-              const e = toServiceError(decision.error);
-              call.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
-              return;
-            }
-            identity = decision.identity;
-            identities.set(md, decision.identity);
-            nextMetadata(md);
+            // A JWT's decision is a Promise: grpc-js holds the call's messages until nextMetadata (or sendStatus).
+            if (decision instanceof Promise) decision.then(decide, () => decide(UNVERIFIED));
+            else decide(decision);
           },
           onReceiveMessage: watchOutcome
             ? (message, nextMessage) => {

@@ -12,8 +12,9 @@ import { AmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { AuditLog } from './audit-log';
 import { verifiedPeerCertificate } from './certificate-identity';
-import { Gate } from './gate';
+import { Decision, Gate } from './gate';
 import { grpcGate } from './grpc-gate';
+import { JwtVerifier } from './jwt';
 import { httpAccess } from './method-scopes';
 import { TenantsWatcher } from './tenants-watcher';
 import type { Identity } from './types';
@@ -44,8 +45,9 @@ export interface Security {
   /**
    * The caller of an HTTP request, or throws AMAAS_ERR_UNAUTHENTICATED / AMAAS_ERR_PERMISSION_DENIED (audited)
    * for one the route's scope refuses. Health routes pass without credentials unless auth.public_health is false.
+   * A Promise only when a JWT is presented (auth.jwt); API keys and certificates are decided synchronously.
    */
-  authenticateHttp(req: HttpCallInfo): Identity | undefined;
+  authenticateHttp(req: HttpCallInfo): Identity | undefined | Promise<Identity | undefined>;
   /**
    * Audits how an HTTP request the gate let through ended (the gRPC interceptor sees this itself): a
    * PERMISSION_DENIED for a model, and with audit.inference every inference. `errorCode` '' means it succeeded.
@@ -53,6 +55,8 @@ export interface Security {
   auditHttpOutcome(req: HttpCallInfo, identity: Identity | undefined, errorCode: string, model?: string): void;
   /** The tenants watcher, when there is a tenants file (tests wait on its reloads). */
   readonly tenants: TenantsWatcher | null;
+  /** The JWT verifier, when auth.jwt is set (tests wait on its JWKS file reloads). */
+  readonly jwt: JwtVerifier | null;
   close(): Promise<void>;
 }
 
@@ -88,16 +92,21 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 export function createSecurity(config: ServerConfig): Security {
   const tenants = config.auth.tenantsFile ? TenantsWatcher.start(config.auth.tenantsFile) : null;
   let audit: AuditLog | null = null;
+  let jwt: JwtVerifier | null = null;
   try {
+    // The schema refuses auth.jwt without auth.tenants_file; a JWT's tenant must be one of the file's.
+    jwt = tenants && config.auth.jwt ? JwtVerifier.start(config.auth.jwt) : null;
     audit = tenants ? AuditLog.open({ file: config.audit.file, inference: config.audit.inference }) : null;
   } catch (err) {
     tenants?.close();
+    jwt?.close();
     throw err;
   }
   const gate = new Gate({
     policy: tenants ? () => tenants.current() : null,
     tenantFrom: config.tls?.clientCaFile ? config.tls.tenantFrom : null,
     publicHealth: config.auth.publicHealth,
+    jwt,
   });
   const peerOf = (socket: unknown) => {
     const s = socket as { remoteAddress?: string; remotePort?: number } | null;
@@ -121,16 +130,20 @@ export function createSecurity(config: ServerConfig): Security {
     authOn: gate.authOn,
     interceptors: gate.authOn ? [grpcGate({ gate, audit })] : [],
     tenants,
+    jwt,
     authenticateHttp(req) {
       if (!gate.authOn) return undefined;
       const access = httpAccess(req.method, req.segments);
       const credentials = { authorization: first(req.headers.authorization), peerCertificate: verifiedPeerCertificate(req.socket) };
       const decision = access === undefined ? gate.identify(credentials) : gate.check(access, credentials, 'this endpoint');
-      if (!decision.allowed) {
-        record(req, decision, 'deny', decision.reason);
-        throw decision.error;
-      }
-      return decision.identity.method === 'none' ? undefined : decision.identity;
+      const decide = (d: Decision): Identity | undefined => {
+        if (!d.allowed) {
+          record(req, d, 'deny', d.reason);
+          throw d.error;
+        }
+        return d.identity.method === 'none' ? undefined : d.identity;
+      };
+      return decision instanceof Promise ? decision.then(decide) : decide(decision);
     },
     auditHttpOutcome(req, identity, errorCode, model) {
       if (!audit || !identity) return;
@@ -141,6 +154,7 @@ export function createSecurity(config: ServerConfig): Security {
     },
     async close() {
       tenants?.close();
+      jwt?.close();
       await audit?.close();
     },
   };

@@ -84,8 +84,9 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
     const call = { method: req.method ?? 'GET', segments, headers: req.headers, socket: req.socket };
     let identity: Identity | undefined;
     Promise.resolve()
-      .then(() => {
-        identity = ctx.security.authenticateHttp(call);
+      .then(() => ctx.security.authenticateHttp(call))
+      .then((who) => {
+        identity = who;
         return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity });
       })
       .then(
