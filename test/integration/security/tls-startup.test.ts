@@ -59,6 +59,6 @@ it('amaas serve with a mismatched key exits non-zero with the message, before se
   const err = await startServerProcess(['--model-repository', repo, '--config', config]).catch((e: Error) => e);
   expect(err).toBeInstanceOf(Error);
   expect((err as Error).message).toMatch(/exited with [1-9]\d* before serving/);
-  expect((err as Error).message).toContain('amaas: tls.key_file');
+  expect((err as Error).message).toContain('amaas: AMAAS_ERR_CONFIG_INVALID: tls.key_file');
   expect((err as Error).message).toContain('does not match the certificate in tls.cert_file');
 });
