@@ -30,7 +30,9 @@ export function parseBearer(authorization: string | undefined): string | null {
 
 /** SHA-256 of a key's UTF-8 bytes: what the tenants file stores. */
 export function hashKey(key: string): Buffer {
-  return crypto.createHash('sha256').update(key, 'utf8').digest();
+  // crypto.hash is the one-shot form (Node >= 20.12): on every authenticated call, it costs a fraction of a
+  // createHash object's set-up (the largest part of the gate's CPU in a profile under load).
+  return crypto.hash('sha256', key, 'buffer');
 }
 
 /** hashKey as the 64 lowercase hex digits the tenants file holds. */

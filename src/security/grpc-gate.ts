@@ -19,11 +19,17 @@ import { type Decision, type Gate, UNAUTHENTICATED_MESSAGE } from './gate';
 import { Access, methodAccess } from './method-scopes';
 import type { Identity } from './types';
 
-const identities = new WeakMap<grpc.Metadata, Identity>();
+/**
+ * Where the gate leaves a call's Identity: on the Metadata object grpc-js hands to the handler. A symbol-keyed
+ * property (no string key a client could send; metadata entries live elsewhere) rather than a WeakMap, whose
+ * entries for millions of short-lived calls cost the garbage collector more.
+ */
+const IDENTITY = Symbol('amaas.identity');
+type WithIdentity = grpc.Metadata & { [IDENTITY]?: Identity };
 
 /** The caller of a call the gate let through; undefined when no gate runs (auth is off). */
 export function identityOf(call: { readonly metadata: grpc.Metadata }): Identity | undefined {
-  return identities.get(call.metadata);
+  return (call.metadata as WithIdentity)[IDENTITY];
 }
 
 /** The one value of a metadata key; '' (which no credential parses as) when it is sent more than once. */
@@ -110,7 +116,7 @@ export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerIntercept
                 return;
               }
               identity = decision.identity;
-              identities.set(md, decision.identity);
+              (md as WithIdentity)[IDENTITY] = decision.identity;
               nextMetadata(md);
             };
             const decision = gate.check(access, { authorization: single(md, 'authorization'), peerCertificate: call.getAuthContext().sslPeerCertificate ?? null }, method);
