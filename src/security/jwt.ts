@@ -21,6 +21,7 @@ import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { ModelMatcher, matcherFor } from './model-patterns';
 import { Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
+import { fileSignature } from './file-signature';
 
 const log = createLogger('security');
 
@@ -91,15 +92,6 @@ export function readJwksFile(file: string): JSONWebKeySet {
   return parsed as JSONWebKeySet;
 }
 
-function statSignature(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  } catch {
-    return '';
-  }
-}
-
 /** jose's error code and message (jose's own text, which holds no claim value or token), bounded. */
 function joseReason(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'jwt expired';
@@ -159,11 +151,11 @@ export class JwtVerifier {
    */
   static start(config: JwtConfig, options: JwtVerifierOptions = {}): JwtVerifier {
     if (config.jwksFile !== null) {
-      const seen = statSignature(config.jwksFile);
+      const seen = fileSignature(config.jwksFile);
       const v = new JwtVerifier(config, createLocalJWKSet(readJwksFile(config.jwksFile)));
       v.lastRead = seen;
       v.pollTimer = setInterval(() => {
-        if (statSignature(config.jwksFile!) !== v.lastRead) v.reload();
+        if (fileSignature(config.jwksFile!) !== v.lastRead) v.reload();
       }, options.pollIntervalMs ?? JWKS_POLL_INTERVAL_MS);
       v.pollTimer.unref();
       return v;
@@ -186,7 +178,7 @@ export class JwtVerifier {
   reload(): boolean {
     const file = this.config.jwksFile;
     if (this.closed || file === null) return false;
-    this.lastRead = statSignature(file);
+    this.lastRead = fileSignature(file);
     try {
       this.keys = createLocalJWKSet(readJwksFile(file));
       this.reloadCount++;

@@ -19,6 +19,7 @@ import { toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { loadTenantsFile } from './tenants-file';
 import { TenantPolicy } from './types';
+import { fileSignature } from './file-signature';
 
 const log = createLogger('security');
 
@@ -26,16 +27,6 @@ const log = createLogger('security');
 export const POLL_INTERVAL_MS = 1000;
 /** Delay between a change being seen and the file being read. */
 export const DEBOUNCE_MS = 50;
-
-/** What the poll compares: inode (a rename-replace), size, and modification and change times. */
-function statSignature(file: string): string {
-  try {
-    const st = fs.statSync(file);
-    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-  } catch {
-    return '';
-  }
-}
 
 export interface TenantsWatcherOptions {
   /** Called after each successful reload with the new policy. */
@@ -73,7 +64,7 @@ export class TenantsWatcher {
    */
   static start(file: string, options: TenantsWatcherOptions | ((err: Error) => void) = {}): TenantsWatcher {
     const opts = typeof options === 'function' ? { onError: options } : options;
-    const seen = statSignature(file);
+    const seen = fileSignature(file);
     const w = new TenantsWatcher(file, loadTenantsFile(file), opts);
     w.lastRead = seen;
     w.watch();
@@ -99,7 +90,7 @@ export class TenantsWatcher {
   reload(): boolean {
     if (this.closed) return false;
     // Taken before reading: if the file changes in between, the next poll sees a difference and reads again.
-    this.lastRead = statSignature(this.file);
+    this.lastRead = fileSignature(this.file);
     try {
       this.policy = loadTenantsFile(this.file);
       this.reloadCount++;
@@ -144,7 +135,7 @@ export class TenantsWatcher {
       log.warn('cannot watch the tenants file folder; polling only', { file: this.file, message: (err as Error).message });
     }
     this.pollTimer = setInterval(() => {
-      if (statSignature(this.file) !== this.lastRead) this.schedule();
+      if (fileSignature(this.file) !== this.lastRead) this.schedule();
     }, this.options.pollIntervalMs ?? POLL_INTERVAL_MS);
     this.pollTimer.unref();
   }

@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import type { TlsConfig } from '../config/schema';
 import { AmaasError } from '../errors';
 import { createLogger } from '../logging';
+import { fileSignature } from './file-signature';
 
 const log = createLogger('tls');
 
@@ -118,17 +119,7 @@ export function watchTlsFiles(
   intervalMs = TLS_RELOAD_INTERVAL_MS,
 ): TlsWatch {
   const files = [config.certFile, config.keyFile, ...(config.clientCaFile === null ? [] : [config.clientCaFile])];
-  const signature = () =>
-    files
-      .map((f) => {
-        try {
-          const s = fs.statSync(f);
-          return `${s.ino}:${s.size}:${s.mtimeMs}`;
-        } catch {
-          return 'missing';
-        }
-      })
-      .join('|');
+  const signature = () => files.map(fileSignature).join('|');
   let current = initial;
   let seen = signature();
   const timer = setInterval(() => {
