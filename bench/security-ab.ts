@@ -1,5 +1,5 @@
 /**
- * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--out FILE]
+ * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--servers LIST] [--out FILE]
  *
  * What auth and TLS cost, measured so that this VM's drift cancels: three amaas servers run at once on
  * 127.0.0.1 with the same model (plain; API-key auth; TLS), and the load client drives them in turn, one slice
@@ -7,6 +7,8 @@
  * the machine lasting longer than a round falls on all three alike. Reports, per configuration, the median over
  * rounds of throughput and p50, and the median of the per-round differences from the plain server. Only one
  * server is under load at a time; idle ones cost nothing but memory. Every loop is bounded by time and count.
+ * --servers picks the servers (default plain,auth,tls); a kind may repeat (plain,plain,auth,tls: the second
+ * plain server is labelled plain#2), which measures how far two identical server processes differ.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,8 +23,8 @@ import { median } from './stats';
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
-const CONFIGS = ['plain', 'auth', 'tls'] as const;
-type Config = (typeof CONFIGS)[number];
+type Kind = 'plain' | 'auth' | 'tls';
+const KINDS: readonly Kind[] = ['plain', 'auth', 'tls'];
 
 function arg(flag: string, fallback: string): string {
   const i = process.argv.indexOf(flag);
@@ -35,17 +37,22 @@ async function main(): Promise<void> {
   const sliceS = Number(arg('--slice', '3'));
   const rounds = Number(arg('--rounds', '8'));
   const model = BENCH_MODELS[modelName];
+  // Each server's label: its kind, with #2, #3... for a kind named again. The first 'plain' is the reference.
+  const kinds = arg('--servers', 'plain,auth,tls').split(',') as Kind[];
+  if (!kinds.every((k) => KINDS.includes(k)) || kinds[0] !== 'plain') throw new Error('--servers: plain first, then any of plain, auth, tls');
+  const CONFIGS = kinds.map((k, i) => (kinds.indexOf(k) === i ? k : `${k}#${kinds.slice(0, i + 1).filter((x) => x === k).length}`));
+  const kindOf = (label: string) => label.split('#')[0] as Kind;
   const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: 'unary' as const, maxRequests: MAX_REQUESTS_PER_CLIENT };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-ab-'));
   const servers: ChildProcess[] = [];
   const repos: string[] = [];
-  const specs = {} as Record<Config, Omit<LoadSpec, 'concurrency'> & { pid: number }>;
+  const specs: Record<string, Omit<LoadSpec, 'concurrency'> & { pid: number }> = {};
   try {
     for (const c of CONFIGS) {
-      const o = { batching: true, apiKey: c === 'auth' ? 'amaas_bench_ab_key_0123456789' : undefined, tls: c === 'tls' } as Options;
+      const o = { batching: true, apiKey: kindOf(c) === 'auth' ? 'amaas_bench_ab_key_0123456789' : undefined, tls: kindOf(c) === 'tls' } as Options;
       const repo = await prepareRepository(model, o);
       repos.push(repo);
-      const own = fs.mkdtempSync(path.join(dir, `${c}-`));
+      const own = fs.mkdtempSync(path.join(dir, `${c.replace('#', '-')}-`));
       const security = prepareSecurity(o, own);
       const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', ...security.configArgs], {
         env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
@@ -57,9 +64,9 @@ async function main(): Promise<void> {
     }
     for (const c of CONFIGS) await drive({ ...specs[c], durationMs: WARMUP_MS }, Math.max(...concurrency), 1);
 
-    const points: Record<string, Record<Config, LoadPoint[]>> = {};
+    const points: Record<string, Record<string, LoadPoint[]>> = {};
     for (const n of concurrency) {
-      points[n] = { plain: [], auth: [], tls: [] };
+      points[n] = Object.fromEntries(CONFIGS.map((c) => [c, []]));
       for (let r = 0; r < rounds; r++) {
         // Rotate the order each round, so no configuration always follows another.
         const order = CONFIGS.map((_, i) => CONFIGS[(i + r) % CONFIGS.length]);
@@ -67,7 +74,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const lines = [`security A/B: model ${modelName}, unary, ${rounds} rounds of ${sliceS} s slices per configuration, rotated; medians over rounds`];
+    const lines = [`security A/B: model ${modelName}, unary, servers ${CONFIGS.join(', ')}, ${rounds} rounds of ${sliceS} s slices each, rotated; medians over rounds`];
     lines.push(`machine: ${describeMachine()}`);
     for (const n of concurrency) {
       const p = points[n];
@@ -77,7 +84,7 @@ async function main(): Promise<void> {
         const tput = median(p[c].map((pt) => pt.throughput));
         const p50us = median(p[c].map((pt) => pt.latency.p50 * 1000));
         const cpuUs = median(p[c].map((pt) => (1e6 * (pt.serverCpuCores ?? 0)) / pt.throughput));
-        let line = `  ${c.padEnd(5)} ${tput.toFixed(0)} req/s, p50 ${p50us.toFixed(0)} µs, server CPU ${cpuUs.toFixed(0)} µs/req`;
+        let line = `  ${c.padEnd(7)} ${tput.toFixed(0)} req/s, p50 ${p50us.toFixed(0)} µs, server CPU ${cpuUs.toFixed(0)} µs/req`;
         if (c !== 'plain') {
           const dP50 = median(p[c].map((pt, r) => (pt.latency.p50 - p.plain[r].latency.p50) * 1000));
           const ratio = median(p[c].map((pt, r) => pt.throughput / p.plain[r].throughput));
