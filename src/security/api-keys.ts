@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import { matcherFor } from './model-patterns';
-import { ApiKeyEntry, Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
+import { ApiKeyEntry, CredentialCheck, Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
 
 /** Longest bearer token accepted (an API key is 49 characters; a signed JWT may run to a few thousand). */
 export const MAX_TOKEN_CHARS = 4096;
@@ -62,13 +62,8 @@ function keysOf(policy: TenantPolicy): readonly { readonly tenant: Tenant; reado
   return keys;
 }
 
-/**
- * What checking a key found: the caller's Identity, or why it was refused. The reason and the key id of an
- * expired key are for the server log and the audit trail only; callers always get one message.
- */
-export type KeyCheck =
-  | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly reason: 'unknown key' | 'expired key'; readonly tenant: string; readonly keyId: string };
+/** What checking a key found (types.ts CredentialCheck); an expired key's refusal names its tenant and id. */
+export type KeyCheck = CredentialCheck<'unknown key' | 'expired key'>;
 
 const UNKNOWN: KeyCheck = Object.freeze({ ok: false, reason: 'unknown key', tenant: '', keyId: '' });
 

@@ -20,7 +20,7 @@ import type { JwtConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../logging';
 import { ModelMatcher, matcherFor } from './model-patterns';
-import { Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
+import { CredentialCheck, Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
 import { fileSignature } from './file-signature';
 
 const log = createLogger('security');
@@ -42,15 +42,8 @@ export function looksLikeJwt(token: string): boolean {
   return JWT_SHAPE.test(token);
 }
 
-export type JwtCheck =
-  | { readonly ok: true; readonly identity: Identity }
-  | {
-      readonly ok: false;
-      /** For the audit trail only. */
-      readonly reason: string;
-      readonly tenant: string;
-      readonly keyId: string;
-    };
+/** What verifying a token found (types.ts CredentialCheck), with jose's precise reason on a refusal. */
+export type JwtCheck = CredentialCheck;
 
 /**
  * Reads and checks a JWKS file: JSON `{ "keys": [...] }`, 1..1000 public RSA, EC or OKP keys that Node can

@@ -47,6 +47,15 @@ export interface TenantPolicy {
   readonly tenants: ReadonlyMap<string, Tenant>;
 }
 
+/**
+ * What checking one credential (an API key, a JWT) found: the caller's Identity, or why it was refused. The
+ * reason, tenant and key id of a refusal are for the server log and the audit trail only; callers always get
+ * the gate's one UNAUTHENTICATED message.
+ */
+export type CredentialCheck<Reason extends string = string> =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly reason: Reason; readonly tenant: string; readonly keyId: string };
+
 /** What a call presented, gathered by the gRPC interceptor or the HTTP gate. */
 export interface Credentials {
   /** The value of the `authorization` metadata/header, or undefined when absent. */
