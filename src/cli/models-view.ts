@@ -10,9 +10,6 @@ import { Column, TableOptions, renderTable, shorten } from './table';
 /** Details are cut to this many characters (and further to fit the terminal); --json has them whole. */
 export const DETAIL_MAX_CHARS = 80;
 
-/** A version as ListModels describes it; `notes` (things to know about a loaded version) may be absent. */
-type VersionStatus = ModelInfo['versions'][number] & { readonly notes?: readonly string[] };
-
 const VERSION_COLUMNS: readonly Column[] = [
   { header: 'MODEL' },
   { header: 'VERSION', align: 'right' },
@@ -42,13 +39,13 @@ export function versionRows(models: readonly ModelInfo[]): string[][] {
   return models.flatMap((m) =>
     m.versions.length === 0
       ? [[m.name, '-', '-', '', '', '']]
-      : m.versions.map((v: VersionStatus) => [
+      : m.versions.map((v) => [
           m.name,
           String(v.version),
           v.state,
           v.version === m.defaultVersion ? 'yes' : '',
           v.executionProvider || '-',
-          shorten(v.reason || (v.notes ?? []).join('; '), DETAIL_MAX_CHARS),
+          shorten(v.reason || v.notes.join('; '), DETAIL_MAX_CHARS),
         ]),
   );
 }
