@@ -80,6 +80,13 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
   addReflection(grpcServer);
 
+  // A start that fails after the models loaded takes down what it started, in reverse order.
+  const abandonStart = async (err: unknown): Promise<never> => {
+    grpcServer.forceShutdown();
+    await registry.unloadAll();
+    await security.close();
+    throw err;
+  };
   let port: number;
   try {
     const credentials = tls?.credentials ?? grpc.ServerCredentials.createInsecure();
@@ -87,10 +94,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
       grpcServer.bindAsync(`${config.host}:${config.port}`, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
     });
   } catch (err) {
-    grpcServer.forceShutdown();
-    await registry.unloadAll();
-    await security.close();
-    throw err;
+    return abandonStart(err);
   }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = `${host}:${port}`;
@@ -99,10 +103,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     try {
       http = await startHttpBinding(ctx, config.host, config.httpPort);
     } catch (err) {
-      grpcServer.forceShutdown();
-      await registry.unloadAll();
-      await security.close();
-      throw err;
+      return abandonStart(err);
     }
     log.info('http binding serving', { address: `${host}:${http.port}` });
   }

@@ -32,7 +32,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: 503,
   AMAAS_ERR_CHECKSUM_MISMATCH: 412,
   AMAAS_ERR_NO_PREVIOUS_VERSION: 412,
-  // 401 answers carry `WWW-Authenticate: Bearer` (RFC 6750), set where the HTTP gate answers.
+  // 401 answers carry `WWW-Authenticate: Bearer` (RFC 6750): httpErrorOf below adds it.
   AMAAS_ERR_UNAUTHENTICATED: 401,
   AMAAS_ERR_PERMISSION_DENIED: 403,
   AMAAS_ERR_CONFIG_INVALID: 400,
