@@ -9,7 +9,8 @@ import { AmaasClient, BatchItem } from '../../src/client/amaas-client';
 import { makeRepository, modelPath, writeModelConfig } from '../helpers/model-repository';
 import { runDirect, releaseDirectSessions, values } from '../helpers/ort-direct';
 import { ServerProcess, startServerProcess } from '../helpers/server-process';
-import { WorkerHold, until } from '../helpers/worker-hold';
+import { WorkerHold } from '../helpers/worker-hold';
+import { until } from '../helpers/until';
 
 let server: ServerProcess;
 let repo: string;

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './model-repository';
+import { until } from './until';
 
 export class WorkerHold {
   readonly dir = tempDir('amaas-hold-');
@@ -45,14 +46,5 @@ export class WorkerHold {
     this.release();
     if (process.env.AMAAS_TEST_HOLD_DIR === this.dir) delete process.env.AMAAS_TEST_HOLD_DIR;
     fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Polls `condition` until it holds; fails after `limitMs`, a bound that only catches a hang. */
-export async function until(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const giveUp = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > giveUp) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -11,7 +11,8 @@ import type { AmaasCallError } from '../../src/client/amaas-client';
 import type { Scheduler } from '../../src/scheduling/scheduler';
 import { makeRepository } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
-import { WorkerHold, until } from '../helpers/worker-hold';
+import { WorkerHold } from '../helpers/worker-hold';
+import { until } from '../helpers/until';
 
 const ROWS = 64;
 /** The least service time each teaching run has; a slower machine only makes it longer. */

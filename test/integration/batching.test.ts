@@ -11,7 +11,8 @@ import { UnbatchedScheduler } from '../../src/scheduling/unbatched-scheduler';
 import { makeRepository, modelPath } from '../helpers/model-repository';
 import { releaseDirectSessions, runDirect, values } from '../helpers/ort-direct';
 import { TestServer, startTestServer } from '../helpers/test-server';
-import { WorkerHold, until } from '../helpers/worker-hold';
+import { WorkerHold } from '../helpers/worker-hold';
+import { until } from '../helpers/until';
 
 let repo: string;
 let ts: TestServer;

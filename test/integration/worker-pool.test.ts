@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { makeRepository, writeModelConfig } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
-import { until } from '../helpers/worker-hold';
+import { until } from '../helpers/until';
 
 let ts: TestServer;
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { buildModel } from '../../tools/modelgen/catalog';
 import { makeRepository, writeModelConfig } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { until } from '../helpers/until';
 
 const CLIENTS = 50;
 const POLL_SECS = 1;
@@ -34,15 +35,6 @@ beforeAll(async () => {
 
 afterAll(() => ts.stop());
 
-/** Polls `condition` every 20 ms until it holds; fails after `timeoutMs`. */
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 it('publishes, rolls back, unloads and reloads under load with zero failed requests', async () => {
   const answers: Answer[] = [];
   const failures: string[] = [];
@@ -63,7 +55,7 @@ it('publishes, rolls back, unloads and reloads under load with zero failed reque
   const load = Promise.all(Array.from({ length: CLIENTS }, client));
   const answeredSince = (t: number) => answers.filter((a) => a.sentAt >= t);
   try {
-    await until(() => answers.length >= 200, HANG_MS, 'steady load on version 1');
+    await until(() => answers.length >= 200, 'steady load on version 1', HANG_MS, 20);
     expect(new Set(answers.map((a) => a.version))).toEqual(new Set([1]));
 
     // Publish: the file is written beside the repository and renamed in, so a scan never sees half of it.
@@ -72,35 +64,35 @@ it('publishes, rolls back, unloads and reloads under load with zero failed reque
     fs.writeFileSync(staging, buildModel('scale_v2').bytes);
     fs.mkdirSync(path.join(repo, 'scale', '2'));
     fs.renameSync(staging, path.join(repo, 'scale', '2', 'model.onnx'));
-    await until(() => answers.some((a) => a.version === 2), HANG_MS, 'the first answer from version 2');
+    await until(() => answers.some((a) => a.version === 2), 'the first answer from version 2', HANG_MS, 20);
     const switchMs = answers.find((a) => a.version === 2)!.doneAt - published;
     process.stdout.write(`zero-downtime: version 2 served ${switchMs} ms after publishing (poll interval ${POLL_SECS * 1000} ms)\n`);
     const afterPublish = Date.now();
-    await until(() => answeredSince(afterPublish).length >= 200, HANG_MS, 'load on version 2');
+    await until(() => answeredSince(afterPublish).length >= 200, 'load on version 2', HANG_MS, 20);
     expect(new Set(answeredSince(afterPublish).map((a) => a.version))).toEqual(new Set([2]));
 
     // Rollback: every request sent after it returns is answered by version 1.
     const rolledBack = await ts.client.rollback('scale');
     expect(rolledBack.defaultVersion).toBe(1);
     const afterRollback = Date.now();
-    await until(() => answeredSince(afterRollback).length >= 200, HANG_MS, 'load after the rollback');
+    await until(() => answeredSince(afterRollback).length >= 200, 'load after the rollback', HANG_MS, 20);
     expect(new Set(answeredSince(afterRollback).map((a) => a.version))).toEqual(new Set([1]));
 
     // Unload version 2 (no longer the default): it drains; the poll does not bring it back (its files are unchanged).
     const unloaded = await ts.client.unloadModel('scale', 2);
     expect(unloaded.versions[1]).toMatchObject({ version: 2, state: 'UNAVAILABLE', reason: 'unloaded by request' });
     const afterUnload = Date.now();
-    await until(() => answeredSince(afterUnload).length >= 200 && Date.now() - afterUnload > POLL_SECS * 1500, HANG_MS, 'load after the unload');
+    await until(() => answeredSince(afterUnload).length >= 200 && Date.now() - afterUnload > POLL_SECS * 1500, 'load after the unload', HANG_MS, 20);
     expect((await ts.client.getModelMetadata('scale')).versions[1].state).toBe('UNAVAILABLE');
 
     // A config change reloads the model beside itself: version 1 with two instances, version 2 left out.
     const before = ts.server.registry.get('scale')!.versions.get(1)!;
     writeModelConfig(repo, 'scale', { version_policy: { specific: [1] }, instances: 2 });
-    await until(() => ts.server.registry.get('scale')!.versions.get(1) !== before, HANG_MS, 'the reload after the config change');
-    await until(() => before.state === 'UNAVAILABLE', HANG_MS, 'the replaced instance to drain');
+    await until(() => ts.server.registry.get('scale')!.versions.get(1) !== before, 'the reload after the config change', HANG_MS, 20);
+    await until(() => before.state === 'UNAVAILABLE', 'the replaced instance to drain', HANG_MS, 20);
     expect(ts.server.registry.get('scale')!.versions.get(1)!.sessionPool!.instances).toBe(2);
     const afterReload = Date.now();
-    await until(() => answeredSince(afterReload).length >= 200, HANG_MS, 'load after the reload');
+    await until(() => answeredSince(afterReload).length >= 200, 'load after the reload', HANG_MS, 20);
   } finally {
     running = false;
     await load;

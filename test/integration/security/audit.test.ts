@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { makeRepository } from '../../helpers/model-repository';
 import { ServerProcess, startServerProcess } from '../../helpers/server-process';
-import { until } from '../../helpers/worker-hold';
+import { until } from '../../helpers/until';
 import { KEYS, RawStubs, bearer, failure, httpRequest, scaleInferJson, scalePredict, securityDir, tenantsYaml } from './security-fixtures';
 
 let p: ServerProcess;

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { AmaasClient } from '../../../src/client/amaas-client';
 import { makeRepository } from '../../helpers/model-repository';
 import { TestServer, startTestServer } from '../../helpers/test-server';
-import { until } from '../../helpers/worker-hold';
+import { until } from '../../helpers/until';
 import { OipClient } from '../kserve/oip-client';
 import { fp32Bytes } from '../kserve/oip-fixtures';
 import { KEYS, bearer, failure, httpRequest, replaceFile, scaleInferJson, securityDir, tenantsYaml } from './security-fixtures';

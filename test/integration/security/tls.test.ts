@@ -12,7 +12,7 @@ import { CertPair, TestCertificates, fingerprintOf, makeTestCertificates, server
 import { makeRepository, tempDir } from '../../helpers/model-repository';
 import { setLogLevel } from '../../../src/logging';
 import { TestServer, startTestServer } from '../../helpers/test-server';
-import { until } from '../../helpers/worker-hold';
+import { until } from '../../helpers/until';
 
 const x = { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };
 

@@ -13,7 +13,7 @@ import { Decision, Gate, UNAUTHENTICATED_MESSAGE } from '../../../src/security/g
 import { JwtVerifier, looksLikeJwt, readJwksFile } from '../../../src/security/jwt';
 import { policyFromObject } from '../../../src/security/tenants-file';
 import { tempFiles } from '../../helpers/temp-files';
-import { until } from '../../helpers/worker-hold';
+import { until } from '../../helpers/until';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'amaas-test';

@@ -8,7 +8,7 @@ import { identityForKey, hashKeyHex } from '../../../src/security/api-keys';
 import { TenantsWatcher } from '../../../src/security/tenants-watcher';
 import { TenantPolicy } from '../../../src/security/types';
 import { tempFiles } from '../../helpers/temp-files';
-import { until } from '../../helpers/worker-hold';
+import { until } from '../../helpers/until';
 
 const temp = tempFiles('amaas-tenants-watch-');
 const watchers: TenantsWatcher[] = [];
