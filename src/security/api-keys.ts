@@ -35,6 +35,19 @@ export function hashKey(key: string): Buffer {
   return crypto.hash('sha256', key, 'buffer');
 }
 
+/**
+ * Where checkKey writes the presented key's hash: one buffer, reused, since the main thread checks one key at a
+ * time and synchronously. crypto.hash with Buffer output allocates a Buffer with native memory per call, which
+ * costs about 1 µs more than a string and more again in garbage collection under load (BENCHMARKS.md); the
+ * digest as a 'binary' (latin1) string, written into this buffer, gives timingSafeEqual the same 32 bytes.
+ */
+const presentedHash = Buffer.alloc(32);
+
+function hashPresented(key: string): Buffer {
+  presentedHash.write(crypto.hash('sha256', key, 'binary'), 'binary');
+  return presentedHash;
+}
+
 /** hashKey as the 64 lowercase hex digits the tenants file holds. */
 export function hashKeyHex(key: string): string {
   return hashKey(key).toString('hex');
@@ -71,15 +84,15 @@ const UNKNOWN: KeyCheck = Object.freeze({ ok: false, reason: 'unknown key', tena
  * Checks a presented key against every stored hash (no early exit; each comparison constant-time), then the
  * matching entry's expiry at `now`.
  */
-export function checkKey(policy: TenantPolicy, key: string, now: Date = new Date()): KeyCheck {
-  const presented = hashKey(key);
+export function checkKey(policy: TenantPolicy, key: string, now?: Date): KeyCheck {
+  const presented = hashPresented(key);
   let found: { readonly tenant: Tenant; readonly key: ApiKeyEntry } | null = null;
   for (const entry of keysOf(policy)) {
     // Every stored hash is 32 bytes (the schema checks 64 hex digits), as is the presented one.
     if (crypto.timingSafeEqual(entry.key.sha256, presented) && found === null) found = entry;
   }
   if (found === null) return UNKNOWN;
-  if (found.key.expires !== null && now.getTime() >= found.key.expires.getTime()) {
+  if (found.key.expires !== null && (now?.getTime() ?? Date.now()) >= found.key.expires.getTime()) {
     return { ok: false, reason: 'expired key', tenant: found.tenant.name, keyId: found.key.id };
   }
   let identity = keyIdentities.get(found.key);
@@ -91,7 +104,7 @@ export function checkKey(policy: TenantPolicy, key: string, now: Date = new Date
 }
 
 /** The Identity of the tenant holding `key`, or null when no tenant holds it or it has expired at `now`. */
-export function identityForKey(policy: TenantPolicy, key: string, now: Date = new Date()): Identity | null {
+export function identityForKey(policy: TenantPolicy, key: string, now?: Date): Identity | null {
   const c = checkKey(policy, key, now);
   return c.ok ? c.identity : null;
 }

@@ -56,6 +56,11 @@ export class Gate {
 
   constructor(private readonly options: GateOptions) {}
 
+  /** Whether a client certificate can name a tenant (mTLS with tls.tenant_from): only then is it read per call. */
+  get readsCertificates(): boolean {
+    return this.options.policy !== null && this.options.tenantFrom !== null;
+  }
+
   /** Whether callers must prove who they are (a tenants file is configured). */
   get authOn(): boolean {
     return this.options.policy !== null;

@@ -14,7 +14,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY, toServiceError } from '../api/status-map';
 import { AmaasError } from '../errors';
-import type { AuditEntry, AuditLog } from './audit-log';
+import type { AuditLog } from './audit-log';
 import { type Decision, type Gate, UNAUTHENTICATED_MESSAGE } from './gate';
 import { Access, methodAccess } from './method-scopes';
 import type { Identity } from './types';
@@ -84,80 +84,186 @@ export interface GrpcGateOptions {
   readonly audit: AuditLog | null;
 }
 
-export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerInterceptor {
-  return (descriptor, call) => {
-    const method = descriptor.path;
-    const access = methodAccess(method);
-    let metadata: grpc.Metadata | null = null;
-    let identity: Identity | null = null;
-    const line = (decision: 'allow' | 'deny', reason: string, d: Described, who: { tenant: string; keyId: string } = identity ?? { tenant: '', keyId: '' }): void => {
-      const requestId = d.id || (metadata ? single(metadata, 'x-request-id') : undefined);
-      const entry: AuditEntry = { tenant: who.tenant, keyId: who.keyId, peer: call.getPeer(), method, model: d.model, version: d.version, decision, reason, requestId };
-      audit!.record(entry);
-    };
-    // What the audit trail needs to see of the call beyond its metadata.
-    const watchOutcome = audit !== null && gate.authOn;
-    const unaryRequest = !descriptor.requestStream;
-    const infer = access === 'infer';
-    let request: unknown = undefined;
-    /** What the audit line of each stream item in flight needs (never the item itself: it holds tensors). */
-    const items = new Map<string, Described>();
+/** What the audit trail needs to watch of a call beyond its metadata; fixed per method. */
+const enum Watch {
+  Nothing,
+  /** A unary call: keep its request, audit by its final status. */
+  Unary,
+  /** An inference stream: describe each item, audit each answer. */
+  InferenceStream,
+}
 
-    return new grpc.ServerInterceptingCall(call, {
-      start: (next) =>
-        next({
-          onReceiveMetadata: (md, nextMetadata) => {
-            metadata = md;
-            const decide = (decision: Decision): void => {
-              if (!decision.allowed) {
-                if (audit && gate.authOn) line('deny', decision.reason, { id: '' }, decision);
-                const e = toServiceError(decision.error);
-                call.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
-                return;
-              }
-              identity = decision.identity;
-              (md as WithIdentity)[IDENTITY] = decision.identity;
-              nextMetadata(md);
-            };
-            const decision = gate.check(access, { authorization: single(md, 'authorization'), peerCertificate: call.getAuthContext().sslPeerCertificate ?? null }, method);
-            // A JWT's decision is a Promise: grpc-js holds the call's messages until nextMetadata (or sendStatus).
-            if (decision instanceof Promise) decision.then(decide, () => decide(UNVERIFIED));
-            else decide(decision);
-          },
-          onReceiveMessage: watchOutcome
-            ? (message, nextMessage) => {
-                if (unaryRequest) request = message;
-                else if (infer) {
-                  const d = describe(message);
-                  items.set(d.id, d);
-                }
-                nextMessage(message);
-              }
-            : undefined,
-        }),
-      sendMessage:
-        watchOutcome && !unaryRequest && infer
-          ? (response, nextResponse) => {
-              const { id, errorCode } = itemOutcome(response);
-              const item = items.get(id) ?? { id };
-              items.delete(id);
-              if (DENIALS.has(errorCode)) line('deny', 'model not allowed or not found', item);
-              else if (audit!.inference) line('allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', item);
-              nextResponse(response);
-            }
-          : undefined,
-      sendStatus: watchOutcome
-        ? (status, nextStatus) => {
-            if (identity !== null && unaryRequest) auditUnary(status, access);
-            nextStatus(status);
-          }
-        : undefined,
-    });
+function watchFor(auditing: boolean, access: Access | undefined, requestStream: boolean): Watch {
+  if (!auditing) return Watch.Nothing;
+  if (!requestStream) return Watch.Unary;
+  return access === 'infer' ? Watch.InferenceStream : Watch.Nothing;
+}
 
-    function auditUnary(status: { code: grpc.status; metadata?: grpc.Metadata | null }, a: Access | undefined): void {
-      const errorCode = status.code === grpc.status.OK ? '' : String(status.metadata?.get(ERROR_CODE_METADATA_KEY)[0] ?? '');
-      if (DENIALS.has(errorCode)) line('deny', 'model not allowed or not found', describe(request));
-      else if (a === 'admin' || (a === 'infer' && audit!.inference)) line('allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', describe(request));
+type Listener = Parameters<grpc.ServerInterceptingCallInterface['start']>[0];
+type Status = Parameters<grpc.ServerInterceptingCallInterface['sendStatus']>[0];
+
+/** What every gated call shares: the gate, the audit trail and what the policy needs read per call. */
+interface GateContext {
+  readonly gate: Gate;
+  readonly audit: AuditLog | null;
+  readonly auditing: boolean;
+  /** A client certificate is read (getAuthContext copies it out of OpenSSL each time) only where one can name a tenant. */
+  readonly readsCertificates: boolean;
+}
+
+const NOBODY = { tenant: '', keyId: '' };
+
+/**
+ * One call through the gate. It is both the call the next layer sees and the listener grpc-js's own call
+ * reports to, with its state in fields and its steps as methods: one object per call, where grpc-js's generic
+ * ServerInterceptingCall takes a listener wrapper and a closure per hook. On the request path of every call,
+ * that difference is what a lone request notices (BENCHMARKS.md, "Security layer cost").
+ */
+class GatedCall implements grpc.ServerInterceptingCallInterface, Listener {
+  private listener: Listener | null = null;
+  private metadata: grpc.Metadata | null = null;
+  private identity: Identity | null = null;
+  /** A JWT is being verified: grpc-js holds the messages (nothing reads before the metadata is passed on), but a cancel may come. */
+  private deciding = false;
+  private cancelled = false;
+  private request: unknown = undefined;
+  /** What the audit line of each stream item in flight needs (never the item itself: it holds tensors). */
+  private items: Map<string, Described> | null = null;
+
+  constructor(
+    private readonly next: grpc.ServerInterceptingCallInterface,
+    private readonly ctx: GateContext,
+    private readonly method: string,
+    private readonly access: Access | undefined,
+    private readonly watch: Watch,
+  ) {}
+
+  start(listener: Listener): void {
+    this.listener = listener;
+    this.next.start(this);
+  }
+
+  onReceiveMetadata(md: grpc.Metadata): void {
+    this.metadata = md;
+    const peerCertificate = this.ctx.readsCertificates ? (this.next.getAuthContext().sslPeerCertificate ?? null) : null;
+    const decision = this.ctx.gate.check(this.access, { authorization: single(md, 'authorization'), peerCertificate }, this.method);
+    if (decision instanceof Promise) {
+      this.deciding = true;
+      decision.then(
+        (d) => this.decided(md, d),
+        () => this.decided(md, UNVERIFIED),
+      );
+    } else this.decided(md, decision);
+  }
+
+  private decided(md: grpc.Metadata, decision: Decision): void {
+    this.deciding = false;
+    if (this.cancelled) return;
+    if (!decision.allowed) {
+      if (this.ctx.auditing) this.line(decision, 'deny', decision.reason, { id: '' });
+      const e = toServiceError(decision.error);
+      this.next.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
+      return;
     }
+    this.identity = decision.identity;
+    (md as WithIdentity)[IDENTITY] = decision.identity;
+    this.listener!.onReceiveMetadata(md);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    if (this.watch === Watch.Unary) this.request = message;
+    else if (this.watch === Watch.InferenceStream) {
+      const d = describe(message);
+      (this.items ??= new Map()).set(d.id, d);
+    }
+    this.listener!.onReceiveMessage(message);
+  }
+
+  onReceiveHalfClose(): void {
+    this.listener!.onReceiveHalfClose();
+  }
+
+  onCancel(): void {
+    this.cancelled = true;
+    // Before the decision the handler has not started; it learns of nothing it never saw.
+    if (!this.deciding) this.listener!.onCancel();
+  }
+
+  sendMetadata(metadata: grpc.Metadata): void {
+    this.next.sendMetadata(metadata);
+  }
+
+  sendMessage(message: unknown, callback: () => void): void {
+    if (this.watch === Watch.InferenceStream) this.auditItem(message);
+    this.next.sendMessage(message, callback);
+  }
+
+  sendStatus(status: Status): void {
+    if (this.watch === Watch.Unary && this.identity !== null) this.auditUnary(status);
+    this.next.sendStatus(status);
+  }
+
+  startRead(): void {
+    this.next.startRead();
+  }
+
+  getPeer(): string {
+    return this.next.getPeer();
+  }
+
+  getDeadline(): grpc.Deadline {
+    return this.next.getDeadline();
+  }
+
+  getHost(): string {
+    return this.next.getHost();
+  }
+
+  getAuthContext(): ReturnType<grpc.ServerInterceptingCallInterface['getAuthContext']> {
+    return this.next.getAuthContext();
+  }
+
+  getConnectionInfo(): ReturnType<grpc.ServerInterceptingCallInterface['getConnectionInfo']> {
+    return this.next.getConnectionInfo();
+  }
+
+  getMetricsRecorder(): ReturnType<grpc.ServerInterceptingCallInterface['getMetricsRecorder']> {
+    return this.next.getMetricsRecorder();
+  }
+
+  private auditItem(response: unknown): void {
+    const { id, errorCode } = itemOutcome(response);
+    const item = this.items?.get(id) ?? { id };
+    this.items?.delete(id);
+    const who = this.identity ?? NOBODY;
+    if (DENIALS.has(errorCode)) this.line(who, 'deny', 'model not allowed or not found', item);
+    else if (this.ctx.audit!.inference) this.line(who, 'allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', item);
+  }
+
+  private auditUnary(status: Status): void {
+    const errorCode = status.code === grpc.status.OK ? '' : String(status.metadata?.get(ERROR_CODE_METADATA_KEY)[0] ?? '');
+    const who = this.identity ?? NOBODY;
+    if (DENIALS.has(errorCode)) this.line(who, 'deny', 'model not allowed or not found', describe(this.request));
+    else if (this.access === 'admin' || (this.access === 'infer' && this.ctx.audit!.inference)) {
+      this.line(who, 'allow', errorCode ? `allowed; failed ${errorCode}` : 'allowed', describe(this.request));
+    }
+  }
+
+  private line(who: { tenant: string; keyId: string }, decision: 'allow' | 'deny', reason: string, d: Described): void {
+    const requestId = d.id || (this.metadata ? single(this.metadata, 'x-request-id') : undefined);
+    this.ctx.audit!.record({ tenant: who.tenant, keyId: who.keyId, peer: this.next.getPeer(), method: this.method, model: d.model, version: d.version, decision, reason, requestId });
+  }
+}
+
+/** The interceptor: a GatedCall per call, with what is fixed per method worked out from its descriptor. */
+export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerInterceptor {
+  const auditing = audit !== null && gate.authOn;
+  const ctx: GateContext = { gate, audit, auditing, readsCertificates: gate.readsCertificates };
+  return (descriptor, call) => {
+    const access = methodAccess(descriptor.path);
+    const gated = new GatedCall(call, ctx, descriptor.path, access, watchFor(auditing, access, descriptor.requestStream));
+    // grpc-js types an interceptor's result as its ServerInterceptingCall class, but uses only the interface
+    // (getServerInterceptingCall chains interceptors through ServerInterceptingCallInterface alone).
+    return gated as unknown as grpc.ServerInterceptingCall;
   };
 }

@@ -144,6 +144,17 @@ describe('identityForKey', () => {
     expect(hashKeyHex('é')).toBe(crypto.createHash('sha256').update(Buffer.from([0xc3, 0xa9])).digest('hex'));
   });
 
+  it('checks presented keys by the SHA-256 of their UTF-8 bytes, one after another without carry-over', () => {
+    // checkKey writes each presented hash into one reused buffer: alternate matches and misses must not leak into each other.
+    const utf8 = policyFromObject({ tenants: { t: { keys: [{ id: 'accented', sha256: crypto.createHash('sha256').update(Buffer.from('clé', 'utf8')).digest('hex') }], models: ['*'], scopes: ['infer'] } } }, 't');
+    for (let i = 0; i < 3; i++) {
+      expect(identityForKey(utf8, 'clé', now)?.keyId).toBe('accented');
+      expect(identityForKey(utf8, 'cl\u00e9x', now)).toBeNull();
+      expect(identityForKey(policy, KEY_OPS, now)?.keyId).toBe('ops-1');
+      expect(identityForKey(policy, 'amaas_unknown', now)).toBeNull();
+    }
+  });
+
   it('refuses every key against an empty policy', () => {
     expect(identityForKey(policyFromObject({ tenants: {} }, 't'), KEY_A1, now)).toBeNull();
   });
