@@ -25,7 +25,7 @@ import { makeCa, serverCertificate } from '../test/helpers/certificates';
 import type { BaselineResult } from './baseline-ort';
 import { BENCH_MODELS, BenchModel } from './bench-models';
 import type { LoadResult, LoadSpec } from './load-client';
-import { LatencySummary, cpuSeconds, median, sampleRss, summarize } from './stats';
+import { LatencySummary, cpuSeconds, mainThreadCpuSeconds, median, sampleRss, summarize } from './stats';
 
 const execFileP = promisify(execFile);
 const DIST_BENCH = path.join(PACKAGE_ROOT, 'dist', 'bench');
@@ -61,6 +61,8 @@ export interface LoadPoint {
   latency: LatencySummary;
   errors: Record<string, number>;
   serverCpuCores?: number;
+  /** The server's main (gRPC) thread alone, in cores. */
+  serverMainCpuCores?: number;
   serverRssPeakMiB?: number;
 }
 
@@ -153,6 +155,7 @@ export function prepareSecurity(o: Options, dir: string): { configArgs: string[]
 export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: number, clients: number, serverPid?: number): Promise<LoadPoint> {
   const per = Array.from({ length: clients }, (_, i) => Math.floor(concurrency / clients) + (i < concurrency % clients ? 1 : 0)).filter((c) => c > 0);
   const cpu0 = serverPid ? cpuSeconds(serverPid) : 0;
+  const main0 = serverPid ? mainThreadCpuSeconds(serverPid) : 0;
   const rss = serverPid ? sampleRss(serverPid) : null;
   const t0 = Date.now();
   const results = await Promise.all(
@@ -175,6 +178,7 @@ export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: nu
   };
   if (serverPid && rss) {
     point.serverCpuCores = (cpuSeconds(serverPid) - cpu0) / wallS;
+    point.serverMainCpuCores = (mainThreadCpuSeconds(serverPid) - main0) / wallS;
     point.serverRssPeakMiB = rss.stop().peak;
   }
   return point;

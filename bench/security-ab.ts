@@ -1,14 +1,18 @@
 /**
- * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--servers LIST] [--out FILE]
+ * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--servers LIST]
+ *                                [--one-process] [--out FILE]
  *
- * What auth and TLS cost, measured so that this VM's drift cancels: three amaas servers run at once on
+ * What auth and TLS cost, measured so that this VM's drift cancels: several amaas servers run at once on
  * 127.0.0.1 with the same model (plain; API-key auth; TLS), and the load client drives them in turn, one slice
  * of S seconds each, for R rounds at each concurrency. Each round compares adjacent slices, so a slowdown of
- * the machine lasting longer than a round falls on all three alike. Reports, per configuration, the median over
- * rounds of throughput and p50, and the median of the per-round differences from the plain server. Only one
- * server is under load at a time; idle ones cost nothing but memory. Every loop is bounded by time and count.
+ * the machine lasting longer than a round falls on all alike. Reports, per configuration, the median over
+ * rounds of throughput, p50 and server CPU per call (the whole process, and its main thread alone), and the
+ * median of the per-round differences from the plain server. Only one server is under load at a time; idle
+ * ones cost nothing but memory. Every loop is bounded by time and count.
  * --servers picks the servers (default plain,auth,tls); a kind may repeat (plain,plain,auth,tls: the second
- * plain server is labelled plain#2), which measures how far two identical server processes differ.
+ * plain server is labelled plain#2), which measures how far two identical servers differ. `plainkey` is a
+ * plain server whose client sends the API key anyway: what the header alone costs.
+ * --one-process runs every server in one process (ab-host.ts) instead of one process each.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,10 +25,12 @@ import { LoadPoint, Options, describeMachine, drive, prepareRepository, prepareS
 import { median } from './stats';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
+const HOST = path.join(PACKAGE_ROOT, 'dist', 'bench', 'ab-host.js');
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
-type Kind = 'plain' | 'auth' | 'tls';
-const KINDS: readonly Kind[] = ['plain', 'auth', 'tls'];
+type Kind = 'plain' | 'auth' | 'tls' | 'plainkey';
+const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey'];
+const BENCH_KEY = 'amaas_bench_ab_key_0123456789';
 
 function arg(flag: string, fallback: string): string {
   const i = process.argv.indexOf(flag);
@@ -36,10 +42,11 @@ async function main(): Promise<void> {
   const concurrency = arg('--concurrency', '1,64').split(',').map(Number);
   const sliceS = Number(arg('--slice', '3'));
   const rounds = Number(arg('--rounds', '8'));
+  const oneProcess = process.argv.includes('--one-process');
   const model = BENCH_MODELS[modelName];
   // Each server's label: its kind, with #2, #3... for a kind named again. The first 'plain' is the reference.
   const kinds = arg('--servers', 'plain,auth,tls').split(',') as Kind[];
-  if (!kinds.every((k) => KINDS.includes(k)) || kinds[0] !== 'plain') throw new Error('--servers: plain first, then any of plain, auth, tls');
+  if (!kinds.every((k) => KINDS.includes(k)) || kinds[0] !== 'plain') throw new Error(`--servers: plain first, then any of ${KINDS.join(', ')}`);
   const CONFIGS = kinds.map((k, i) => (kinds.indexOf(k) === i ? k : `${k}#${kinds.slice(0, i + 1).filter((x) => x === k).length}`));
   const kindOf = (label: string) => label.split('#')[0] as Kind;
   const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: 'unary' as const, maxRequests: MAX_REQUESTS_PER_CLIENT };
@@ -48,19 +55,33 @@ async function main(): Promise<void> {
   const repos: string[] = [];
   const specs: Record<string, Omit<LoadSpec, 'concurrency'> & { pid: number }> = {};
   try {
+    const prepared: { label: string; repo: string; configFile: string | null; client: Pick<LoadSpec, 'apiKey' | 'tlsCaFile'> }[] = [];
     for (const c of CONFIGS) {
-      const o = { batching: true, apiKey: kindOf(c) === 'auth' ? 'amaas_bench_ab_key_0123456789' : undefined, tls: kindOf(c) === 'tls' } as Options;
+      const o = { batching: true, apiKey: kindOf(c) === 'auth' ? BENCH_KEY : undefined, tls: kindOf(c) === 'tls' } as Options;
       const repo = await prepareRepository(model, o);
       repos.push(repo);
       const own = fs.mkdtempSync(path.join(dir, `${c.replace('#', '-')}-`));
       const security = prepareSecurity(o, own);
-      const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', ...security.configArgs], {
-        env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      servers.push(server);
-      const address = await waitForLine(server, /amaas serving on (\S+)/);
-      specs[c] = { ...base, ...security.client, target: 'amaas', address, durationMs: sliceS * 1000, pid: server.pid! };
+      prepared.push({ label: c, repo, configFile: security.configArgs[1] ?? null, client: kindOf(c) === 'plainkey' ? { apiKey: BENCH_KEY } : security.client });
+    }
+    const env = { ...process.env, AMAAS_LOG_LEVEL: 'warn' };
+    if (oneProcess) {
+      // All servers in one process (ab-host.ts): they share its main thread and JIT, so only their configs differ.
+      const host = spawn(process.execPath, [HOST, JSON.stringify(prepared.map(({ label, repo, configFile }) => ({ label, repo, configFile })))], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      servers.push(host);
+      const lines = await waitForLine(host, new RegExp(`((?:ab-host \\S+ \\S+\\n){${CONFIGS.length}})`));
+      for (const [label, address] of lines.trim().split('\n').map((l) => l.split(' ').slice(1))) {
+        const p = prepared.find((x) => x.label === label)!;
+        specs[label] = { ...base, ...p.client, target: 'amaas', address, durationMs: sliceS * 1000, pid: host.pid! };
+      }
+    } else {
+      for (const p of prepared) {
+        const args = [CLI, 'serve', '--model-repository', p.repo, '--port', '0', ...(p.configFile ? ['--config', p.configFile] : [])];
+        const server = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+        servers.push(server);
+        const address = await waitForLine(server, /amaas serving on (\S+)/);
+        specs[p.label] = { ...base, ...p.client, target: 'amaas', address, durationMs: sliceS * 1000, pid: server.pid! };
+      }
     }
     for (const c of CONFIGS) await drive({ ...specs[c], durationMs: WARMUP_MS }, Math.max(...concurrency), 1);
 
@@ -84,12 +105,15 @@ async function main(): Promise<void> {
         const tput = median(p[c].map((pt) => pt.throughput));
         const p50us = median(p[c].map((pt) => pt.latency.p50 * 1000));
         const cpuUs = median(p[c].map((pt) => (1e6 * (pt.serverCpuCores ?? 0)) / pt.throughput));
-        let line = `  ${c.padEnd(7)} ${tput.toFixed(0)} req/s, p50 ${p50us.toFixed(0)} µs, server CPU ${cpuUs.toFixed(0)} µs/req`;
+        const mainUs = median(p[c].map((pt) => (1e6 * (pt.serverMainCpuCores ?? 0)) / pt.throughput));
+        let line = `  ${c.padEnd(7)} ${tput.toFixed(0)} req/s, p50 ${p50us.toFixed(0)} µs, server CPU ${cpuUs.toFixed(0)} µs/req (main thread ${mainUs.toFixed(0)})`;
         if (c !== 'plain') {
           const dP50 = median(p[c].map((pt, r) => (pt.latency.p50 - p.plain[r].latency.p50) * 1000));
           const ratio = median(p[c].map((pt, r) => pt.throughput / p.plain[r].throughput));
-          const dCpu = median(p[c].map((pt, r) => (1e6 * (pt.serverCpuCores ?? 0)) / pt.throughput - (1e6 * (p.plain[r].serverCpuCores ?? 0)) / p.plain[r].throughput));
-          line += `; vs plain in the same round: p50 ${dP50 >= 0 ? '+' : ''}${dP50.toFixed(0)} µs, throughput x${ratio.toFixed(3)}, server CPU ${dCpu >= 0 ? '+' : ''}${dCpu.toFixed(0)} µs/req`;
+          const perCall = (pt: LoadPoint, cores: number | undefined) => (1e6 * (cores ?? 0)) / pt.throughput;
+          const dCpu = median(p[c].map((pt, r) => perCall(pt, pt.serverCpuCores) - perCall(p.plain[r], p.plain[r].serverCpuCores)));
+          const dMain = median(p[c].map((pt, r) => perCall(pt, pt.serverMainCpuCores) - perCall(p.plain[r], p.plain[r].serverMainCpuCores)));
+          line += `; vs plain in the same round: p50 ${dP50 >= 0 ? '+' : ''}${dP50.toFixed(0)} µs, throughput x${ratio.toFixed(3)}, server CPU ${dCpu >= 0 ? '+' : ''}${dCpu.toFixed(0)} µs/req (main thread ${dMain >= 0 ? '+' : ''}${dMain.toFixed(0)})`;
         }
         lines.push(line);
       }
