@@ -93,7 +93,7 @@ async function closedLoop(spec: LoadSpec, result: LoadResult, until: number, cal
 const passThrough = (b: Buffer): Buffer => b;
 
 /** A unary call with a prebuilt request; resolves with the undecoded answer, rejects with the gRPC error. */
-function rawUnary(client: grpc.Client, method: string, request: Buffer, options: grpc.CallOptions): Promise<Buffer> {
+export function rawUnary(client: grpc.Client, method: string, request: Buffer, options: grpc.CallOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     client.makeUnaryRequest(method, passThrough, passThrough, request, callMetadata(client), options, (err, res) => (err ? reject(err) : resolve(res!))),
   );
@@ -115,7 +115,7 @@ function callMetadata(client: grpc.Client): grpc.Metadata {
  * goes as per-call metadata rather than through the SDK's client interceptor: this process shares the server's
  * cores, and the bench measures what auth costs the server.
  */
-function rawClient(spec: LoadSpec): grpc.Client {
+export function rawClient(spec: LoadSpec): grpc.Client {
   const credentials = channelCredentials({ tls: spec.tlsCaFile ? { ca: fs.readFileSync(spec.tlsCaFile) } : undefined });
   const client = new grpc.Client(spec.address, credentials, { 'grpc.max_receive_message_length': -1 });
   if (spec.apiKey) {
@@ -146,7 +146,7 @@ function predictRequestBytes(spec: LoadSpec): Buffer {
 }
 
 /** Which RPC a unary driver calls, and its one prebuilt request. */
-function unaryTarget(spec: LoadSpec): { method: string; request: Buffer } {
+export function unaryTarget(spec: LoadSpec): { method: string; request: Buffer } {
   if (spec.target === 'echo') {
     return { method: '/amaas.bench.EchoService/Echo', request: echoService().service.Echo.requestSerialize({ id: '', payload: inputBytes(spec) }) };
   }

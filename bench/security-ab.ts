@@ -1,6 +1,6 @@
 /**
  * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--servers LIST]
- *                                [--one-process] [--out FILE]
+ *                                [--one-process] [--paired 1,64] [--out FILE]
  *
  * What auth and TLS cost, measured so that this VM's drift cancels: several amaas servers run at once on
  * 127.0.0.1 with the same model (plain; API-key auth; TLS), and the load client drives them in turn, one slice
@@ -13,19 +13,26 @@
  * plain server is labelled plain#2), which measures how far two identical servers differ. `plainkey` is a
  * plain server whose client sends the API key anyway: what the header alone costs.
  * --one-process runs every server in one process (ab-host.ts) instead of one process each.
+ * --paired 1,64 adds runs with every server under load at once (paired-client.ts), so the machine's drift
+ * between slices cancels: at c=1 one caller takes the servers in turn; at c=N each server has N/T callers.
+ * R rounds of S seconds per server each. `--concurrency none` skips the slices.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths';
 import { BENCH_MODELS } from './bench-models';
 import type { LoadSpec } from './load-client';
 import { LoadPoint, Options, describeMachine, drive, prepareRepository, prepareSecurity, waitForLine } from './run';
-import { median } from './stats';
+import type { PairedResult, PairedSpec } from './paired-client';
+import { median, summarize } from './stats';
 
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
 const HOST = path.join(PACKAGE_ROOT, 'dist', 'bench', 'ab-host.js');
+const PAIRED = path.join(PACKAGE_ROOT, 'dist', 'bench', 'paired-client.js');
+const execFileP = promisify(execFile);
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
 type Kind = 'plain' | 'auth' | 'tls' | 'plainkey';
@@ -39,10 +46,12 @@ function arg(flag: string, fallback: string): string {
 
 async function main(): Promise<void> {
   const modelName = arg('--model', 'mlp_small');
-  const concurrency = arg('--concurrency', '1,64').split(',').map(Number);
+  // `none`: no slices (with --paired, the interleaved c=1 run alone).
+  const concurrency = arg('--concurrency', '1,64') === 'none' ? [] : arg('--concurrency', '1,64').split(',').map(Number);
   const sliceS = Number(arg('--slice', '3'));
   const rounds = Number(arg('--rounds', '8'));
   const oneProcess = process.argv.includes('--one-process');
+  const pairedConcurrency = process.argv.includes('--paired') ? arg('--paired', '1').split(',').map(Number) : [];
   const model = BENCH_MODELS[modelName];
   // Each server's label: its kind, with #2, #3... for a kind named again. The first 'plain' is the reference.
   const kinds = arg('--servers', 'plain,auth,tls').split(',') as Kind[];
@@ -83,7 +92,7 @@ async function main(): Promise<void> {
         specs[p.label] = { ...base, ...p.client, target: 'amaas', address, durationMs: sliceS * 1000, pid: server.pid! };
       }
     }
-    for (const c of CONFIGS) await drive({ ...specs[c], durationMs: WARMUP_MS }, Math.max(...concurrency), 1);
+    for (const c of CONFIGS) await drive({ ...specs[c], durationMs: WARMUP_MS }, Math.max(1, ...concurrency), 1);
 
     const points: Record<string, Record<string, LoadPoint[]>> = {};
     for (const n of concurrency) {
@@ -92,6 +101,18 @@ async function main(): Promise<void> {
         // Rotate the order each round, so no configuration always follows another.
         const order = CONFIGS.map((_, i) => CONFIGS[(i + r) % CONFIGS.length]);
         for (const c of order) points[n][c].push(await drive(specs[c], n, 1, specs[c].pid));
+      }
+    }
+
+    // --paired: every server under load at once in each round (paired-client.ts), at each concurrency listed.
+    const paired: Record<string, PairedResult[]> = {};
+    for (const n of pairedConcurrency) {
+      paired[n] = [];
+      for (let r = 0; r < rounds; r++) {
+        const targets = CONFIGS.map((_, i) => CONFIGS[(i + r) % CONFIGS.length]).map((c) => ({ ...specs[c], concurrency: 1, label: c }));
+        const spec: PairedSpec = { targets, durationMs: sliceS * 1000 * CONFIGS.length, maxRequests: MAX_REQUESTS_PER_CLIENT, concurrency: n };
+        const { stdout } = await execFileP(process.execPath, [PAIRED, JSON.stringify(spec)], { maxBuffer: 512 * 1024 * 1024 });
+        paired[n].push(JSON.parse(stdout) as PairedResult);
       }
     }
 
@@ -118,10 +139,27 @@ async function main(): Promise<void> {
         lines.push(line);
       }
     }
+    for (const [n, runs] of Object.entries(paired)) {
+      const errors = runs.reduce((k, round) => k + Object.values(round).reduce((e, t) => e + t.errors, 0), 0);
+      const how = n === '1' ? 'one caller taking the servers in turn' : `${n} callers, ${Number(n) / CONFIGS.length} per server, all servers at once`;
+      lines.push(`paired c=${n}, ${how} (errors ${errors}); per round, median over ${runs.length} rounds:`);
+      const p50 = (round: PairedResult, c: string) => 1000 * summarize(round[c].latencies).p50;
+      const rate = (round: PairedResult, c: string) => round[c].latencies.length / (round[c].elapsedMs / 1000);
+      const signed = (x: number, digits = 0) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+      for (const c of CONFIGS) {
+        let line = `  ${c.padEnd(7)} ${median(runs.map((round) => rate(round, c))).toFixed(0)} req/s, p50 ${median(runs.map((round) => p50(round, c))).toFixed(0)} µs`;
+        if (c !== 'plain') {
+          const d = runs.map((round) => p50(round, c) - p50(round, 'plain'));
+          const ratio = runs.map((round) => rate(round, c) / rate(round, 'plain'));
+          line += `; vs plain in the same round: p50 ${signed(median(d))} µs, throughput x${median(ratio).toFixed(3)} (p50 by round: ${d.map((x) => x.toFixed(0)).join(' ')})`;
+        }
+        lines.push(line);
+      }
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     const out = arg('--out', path.join(PACKAGE_ROOT, 'bench', 'results', `security-ab-${modelName}-${Date.now()}.json`));
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/security-ab.js ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), points }, null, 1));
+    fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/security-ab.js ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), points, paired }, null, 1));
     process.stdout.write(`results: ${path.relative(process.cwd(), out)}\n`);
   } finally {
     for (const s of servers) s.kill('SIGTERM');
