@@ -32,6 +32,7 @@ export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: Abo
 export function unaryInference<Req, Res>(ctx: ApiContext, run: RunInference<Req, Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     if (ctx.drain.draining) {
+      ctx.service.refused('draining');
       callback(toServiceError(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica')));
       return;
     }

@@ -36,6 +36,8 @@ function leastBusyBelow(limit: { tasks: number }): PiscinaLoadBalancer {
 }
 
 export class SessionPool {
+  private closing = false;
+
   private constructor(
     private readonly piscina: Piscina,
     readonly description: SessionDescription,
@@ -44,8 +46,11 @@ export class SessionPool {
     private readonly limit: { tasks: number },
   ) {}
 
-  /** Starts the workers and waits until each has opened its session; rejects with the load failure otherwise. */
-  static async open(config: WorkerConfig, instances: number, label: string): Promise<SessionPool> {
+  /**
+   * Starts the workers and waits until each has opened its session; rejects with the load failure otherwise.
+   * `onWorkerReplaced`: told each time a worker of the open pool dies and Piscina starts another in its place.
+   */
+  static async open(config: WorkerConfig, instances: number, label: string, onWorkerReplaced?: () => void): Promise<SessionPool> {
     const limit = { tasks: 1 };
     const piscina = new Piscina({
       filename: SESSION_WORKER_PATH,
@@ -73,7 +78,11 @@ export class SessionPool {
       const first = replies[0];
       if (!first.ok) throw new AmaasError('AMAAS_ERR_INTERNAL', 'no worker described the session');
       limit.tasks = PIPELINED_TASKS;
-      return new SessionPool(piscina, first.description, instances, limit);
+      const pool = new SessionPool(piscina, first.description, instances, limit);
+      // Piscina destroys a worker that exits or throws and keeps minThreads alive, so every destroy outside
+      // close() is a replacement.
+      if (onWorkerReplaced) piscina.on('workerDestroy', () => pool.closing || onWorkerReplaced());
+      return pool;
     } catch (err) {
       await piscina.destroy();
       throw err instanceof AmaasError ? err : fromPoolRejection(err);
@@ -97,6 +106,7 @@ export class SessionPool {
    * terminating the thread), then terminates the workers. Call it once the scheduler has drained.
    */
   async close(): Promise<void> {
+    this.closing = true;
     this.limit.tasks = 1;
     const arrived = new SharedArrayBuffer(4);
     const workers = this.piscina.threads.length;

@@ -13,6 +13,7 @@ import { createLogger } from '../logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
 import { ModelEntry } from './model-entry';
+import type { ModelHooks } from './model-hooks';
 import { MODEL_NAME, ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
@@ -34,6 +35,9 @@ export class ModelRegistry {
   /** Load/unload requests per model, run one after another so they never interleave. */
   private readonly operations = new Map<string, Promise<unknown>>();
   private root: string | null = null;
+
+  /** `hooks`: what an observer (metrics) is told of loads, batches and worker replacements; none by default. */
+  constructor(private readonly hooks: ModelHooks = {}) {}
 
   /** Subscribes to model state changes; returns the function that unsubscribes. */
   onChange(listener: ModelChangeListener): () => void {
@@ -105,7 +109,7 @@ export class ModelRegistry {
   private listUnloaded(entry: ModelEntry, s: ScannedVersion, reason: string): boolean {
     const existing = entry.versions.get(s.version);
     if (existing && existing.state !== 'UNAVAILABLE') return false;
-    const v = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name));
+    const v = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks);
     entry.versions.set(s.version, v);
     v.markUnavailable(reason);
     return true;
@@ -151,7 +155,7 @@ export class ModelRegistry {
    * routing table switches to it in one step and the old one drains; if the new one fails, the old one stays.
    */
   private async loadVersion(entry: ModelEntry, s: ScannedVersion): Promise<ModelVersion> {
-    const fresh = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name));
+    const fresh = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks);
     const old = entry.versions.get(s.version);
     const replacing = old?.state === 'READY' ? old : null;
     if (!replacing) entry.versions.set(s.version, fresh);

@@ -12,6 +12,7 @@ import { BatchingPlan, planBatching } from '../scheduling/batching-plan';
 import { DynamicBatcher } from '../scheduling/dynamic-batcher';
 import type { Scheduler } from '../scheduling/scheduler';
 import { UnbatchedScheduler } from '../scheduling/unbatched-scheduler';
+import type { ModelHooks } from './model-hooks';
 import { ModelSignature, signatureOf } from './signature';
 import { verifyChecksum } from './checksum';
 
@@ -47,6 +48,8 @@ export class ModelVersion {
     readonly config: ModelConfig,
     /** Called after every state change (health checks and watchers listen through the registry). */
     private readonly onStateChange: () => void = () => {},
+    /** Load times, batches and worker replacements, for an observer (metrics); none by default. */
+    private readonly hooks: ModelHooks = {},
   ) {}
 
   get state(): VersionState {
@@ -81,6 +84,11 @@ export class ModelVersion {
     return this.currentState === 'READY' ? this.serving : null;
   }
 
+  /** The scheduler while loaded, also while UNLOADING drains it (queue depth and in-flight gauges); null otherwise. */
+  get scheduler(): Scheduler | null {
+    return this.serving?.scheduler ?? null;
+  }
+
   /** For tests and diagnostics: the version's worker pool while it is loaded. */
   get sessionPool(): SessionPool | null {
     return this.pool;
@@ -103,6 +111,7 @@ export class ModelVersion {
     try {
       const expected = c.sha256.get(this.version);
       if (expected) await verifyChecksum(this.modelPath, expected);
+      const hooks = this.hooks.versionHooks?.(this.model, this.version) ?? {};
       const pool = await SessionPool.open(
         {
           modelPath: this.modelPath,
@@ -115,6 +124,7 @@ export class ModelVersion {
         },
         c.instances,
         `${this.model}/${this.version}`,
+        hooks.onWorkerReplaced,
       );
       let signature: ModelSignature;
       let batching: BatchingPlan;
@@ -131,12 +141,13 @@ export class ModelVersion {
         version: this.version,
         signature,
         scheduler: batching.enabled
-          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize })
+          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize, onBatch: hooks.onBatch })
           : new UnbatchedScheduler(pool, c.maxQueueSize),
         config: c,
         maxBatchSize: batching.maxRequestRows,
       };
       this.setState('READY');
+      this.hooks.versionLoaded?.(this.model, this.version, Number(process.hrtime.bigint() - started) / 1e9);
       for (const warning of [...pool.description.warnings, ...(pool.description.notes ?? [])]) {
         log.warn(warning, { model: this.model, version: this.version });
       }

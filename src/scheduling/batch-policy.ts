@@ -21,6 +21,19 @@ export interface BatchPolicyOptions {
 
 export type CloseReason = 'full' | 'preferred' | 'delay' | 'flush';
 
+/**
+ * Why a batch launched, in the three words operators read (amaas_batches_total's closed_by): full (it reached
+ * max_batch_size or a preferred size), delay (its oldest request waited out max_queue_delay_microseconds), idle
+ * (it went as soon as a worker was free: no delay is configured, the request cannot merge, or the version drains).
+ */
+export type BatchClosedBy = 'full' | 'delay' | 'idle';
+
+export function closedBy(reason: CloseReason, maxQueueDelayMicroseconds: number): BatchClosedBy {
+  if (reason === 'full' || reason === 'preferred') return 'full';
+  // With no delay configured a 'delay' decision is immediate: the batch waited for a worker, not for companions.
+  return reason === 'delay' && maxQueueDelayMicroseconds > 0 ? 'delay' : 'idle';
+}
+
 export type BatchDecision =
   /** Run the first `take` requests (holding `rows` rows) as one batch. */
   | { readonly close: true; readonly take: number; readonly rows: number; readonly reason: CloseReason }

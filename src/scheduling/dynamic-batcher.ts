@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
-import { BatchPolicy, BatchPolicyOptions, Clock } from './batch-policy';
+import { BatchClosedBy, BatchPolicy, BatchPolicyOptions, Clock, CloseReason, closedBy } from './batch-policy';
 import { DrainRate } from './drain-rate';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, Scheduler } from './scheduler';
@@ -35,6 +35,8 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   /** Ms since the epoch, the clock of job deadlines; Date.now unless a test injects one. */
   readonly wallClock?: Clock;
   readonly timer?: BatchTimer;
+  /** Told of every batch as it launches: its rows and why it closed (metrics; scheduling knows no metrics library). */
+  readonly onBatch?: (rows: number, closedBy: BatchClosedBy) => void;
 }
 
 /** Counters for tests and diagnostics; they only grow. */
@@ -186,7 +188,7 @@ export class DynamicBatcher implements Scheduler {
       this.wakeUp = null;
     }
     while (this.batchesInPool < this.concurrency && this.waitingCount > 0) {
-      let next: { group: Group; take: number } | null = null;
+      let next: { group: Group; take: number; reason: CloseReason } | null = null;
       let earliest = Number.POSITIVE_INFINITY;
       for (const group of this.groups.values()) {
         const head = group.waiting[0];
@@ -199,7 +201,7 @@ export class DynamicBatcher implements Scheduler {
         // A batch that could still grow waits while every worker already has one: it would only queue behind
         // them, and a finishing batch pumps again. Full, preferred and flushed batches go at once.
         else if (decision.reason === 'delay' && this.batchesInPool >= this.pool.instances) continue;
-        else if (!next || head.queuedAt < next.group.waiting[0].queuedAt) next = { group, take: decision.take };
+        else if (!next || head.queuedAt < next.group.waiting[0].queuedAt) next = { group, take: decision.take, reason: decision.reason };
       }
       if (!next) {
         if (Number.isFinite(earliest)) {
@@ -210,11 +212,11 @@ export class DynamicBatcher implements Scheduler {
         }
         return;
       }
-      this.launch(next.group, next.take);
+      this.launch(next.group, next.take, next.reason);
     }
   }
 
-  private launch(group: Group, take: number): void {
+  private launch(group: Group, take: number, reason: CloseReason): void {
     const members = group.waiting.splice(0, take);
     if (group.waiting.length === 0) this.groups.delete(group.key);
     this.waitingCount -= members.length;
@@ -228,6 +230,7 @@ export class DynamicBatcher implements Scheduler {
     this.stats.batches++;
     this.stats.requests += members.length;
     if (members.length > 1) this.stats.mergedRequests += members.length;
+    this.options.onBatch?.(rows, closedBy(reason, this.options.maxQueueDelayMicroseconds));
     const run = this.drain.started(rows);
     this.runBatch(members)
       .then(

@@ -82,6 +82,8 @@ export interface GrpcGateOptions {
   readonly gate: Gate;
   /** null: no audit trail (auth is off). */
   readonly audit: AuditLog | null;
+  /** Told of each call the gate refuses (the refusals metric); never called for an allowed call. */
+  readonly onDenied?: () => void;
 }
 
 /** What the audit trail needs to watch of a call beyond its metadata; fixed per method. */
@@ -109,6 +111,7 @@ interface GateContext {
   readonly auditing: boolean;
   /** A client certificate is read (getAuthContext copies it out of OpenSSL each time) only where one can name a tenant. */
   readonly readsCertificates: boolean;
+  readonly onDenied: (() => void) | undefined;
 }
 
 const NOBODY = { tenant: '', keyId: '' };
@@ -160,6 +163,7 @@ class GatedCall implements grpc.ServerInterceptingCallInterface, Listener {
     this.deciding = false;
     if (this.cancelled) return;
     if (!decision.allowed) {
+      this.ctx.onDenied?.();
       if (this.ctx.auditing) this.line(decision, 'deny', decision.reason, { id: '' });
       const e = toServiceError(decision.error);
       this.next.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
@@ -256,9 +260,9 @@ class GatedCall implements grpc.ServerInterceptingCallInterface, Listener {
 }
 
 /** The interceptor: a GatedCall per call, with what is fixed per method worked out from its descriptor. */
-export function grpcGate({ gate, audit }: GrpcGateOptions): grpc.ServerInterceptor {
+export function grpcGate({ gate, audit, onDenied }: GrpcGateOptions): grpc.ServerInterceptor {
   const auditing = audit !== null && gate.authOn;
-  const ctx: GateContext = { gate, audit, auditing, readsCertificates: gate.readsCertificates };
+  const ctx: GateContext = { gate, audit, auditing, readsCertificates: gate.readsCertificates, onDenied };
   return (descriptor, call) => {
     const access = methodAccess(descriptor.path);
     const gated = new GatedCall(call, ctx, descriptor.path, access, watchFor(auditing, access, descriptor.requestStream));

@@ -89,7 +89,13 @@ export function assertSafeBinding(config: ServerConfig): void {
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? (v.length === 1 ? v[0] : '') : v);
 
-export function createSecurity(config: ServerConfig): Security {
+/** What the rest of the server may be told of the gate's decisions (metrics); plain callbacks, all optional. */
+export interface SecurityHooks {
+  /** A gRPC call or HTTP request the gate refused (UNAUTHENTICATED or PERMISSION_DENIED for its scope). */
+  readonly onDenied?: () => void;
+}
+
+export function createSecurity(config: ServerConfig, hooks: SecurityHooks = {}): Security {
   const tenants = config.auth.tenantsFile ? TenantsWatcher.start(config.auth.tenantsFile) : null;
   let audit: AuditLog | null = null;
   let jwt: JwtVerifier | null = null;
@@ -128,7 +134,7 @@ export function createSecurity(config: ServerConfig): Security {
 
   return {
     authOn: gate.authOn,
-    interceptors: gate.authOn ? [grpcGate({ gate, audit })] : [],
+    interceptors: gate.authOn ? [grpcGate({ gate, audit, onDenied: hooks.onDenied })] : [],
     tenants,
     jwt,
     authenticateHttp(req) {
@@ -138,6 +144,7 @@ export function createSecurity(config: ServerConfig): Security {
       const decision = access === undefined ? gate.identify(credentials) : gate.check(access, credentials, 'this endpoint');
       const decide = (d: Decision): Identity | undefined => {
         if (!d.allowed) {
+          hooks.onDenied?.();
           record(req, d, 'deny', d.reason);
           throw d.error;
         }

@@ -4,13 +4,14 @@
  */
 import { dataTypeByOrt } from '../codec/dtypes';
 import type { InputTensor, Tensor } from '../codec/tensor-codec';
-import { AmaasError } from '../errors';
+import { AmaasError, ErrorCode, toAmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { JobInput } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
 import { Identity, assertModelVisible } from '../security';
-import { ModelStatistics } from './model-statistics';
+import { ModelStatistics, RequestOutcome } from './model-statistics';
+import type { Protocol, RefusalReason, RequestObserver } from './request-observer';
 import { validateRequest } from './request-validation';
 
 export interface InferenceRequest {
@@ -18,6 +19,8 @@ export interface InferenceRequest {
   /** 0 = the model's default version. */
   readonly modelVersion: number;
   readonly id: string;
+  /** The protocol the handler decoded it from (the metrics' protocol label). */
+  readonly protocol: Protocol;
   /** Raw numeric inputs may still be borrowed from the receive buffer; the scheduler makes the one copy. */
   readonly inputs: readonly InputTensor[];
   /** Empty = every output. */
@@ -41,39 +44,62 @@ export class InferenceService {
     private readonly registry: ModelRegistry,
     /** Per-version counts and durations (ModelStatistics); every request that reaches a version is recorded. */
     readonly statistics = new ModelStatistics(),
+    /** Told of every request ModelStatistics records, from the same record, and of refusals; null: none (metrics off). */
+    private readonly observer: RequestObserver | null = null,
   ) {}
+
+  /** A refusal made before the service was asked (a draining server's handlers); for the observer. */
+  refused(reason: RefusalReason, model = ''): void {
+    this.observer?.refusal(model, reason);
+  }
 
   /**
    * `deadline`: when the server must have answered (ms since the epoch; CallSignal.deadline), or undefined.
    * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_DEADLINE_EXCEEDED.
    */
   async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number): Promise<InferenceResult> {
-    assertModelVisible(request.identity, this.registry, request.modelName);
-    const target = this.registry.resolve(request.modelName, request.modelVersion);
+    let target: ServingVersion;
+    try {
+      assertModelVisible(request.identity, this.registry, request.modelName);
+      target = this.registry.resolve(request.modelName, request.modelVersion);
+    } catch (err) {
+      if (this.observer) this.unresolved(request.modelName, err);
+      throw err;
+    }
     const received = process.hrtime.bigint();
     let started: bigint | undefined;
     try {
       const result = await this.run(target, request, signal, deadline, () => (started = process.hrtime.bigint()));
-      this.record(target, request, received, started, true);
+      this.record(target, request, received, started, null);
       return result;
     } catch (err) {
-      this.record(target, request, received, started, false);
+      this.record(target, request, received, started, toAmaasError(err).code);
       throw err;
     }
   }
 
-  private record(target: ServingVersion, request: InferenceRequest, received: bigint, started: bigint | undefined, ok: boolean): void {
+  /** Refusals before a version was chosen; a model's name is a label only once the registry has the model. */
+  private unresolved(model: string, err: unknown): void {
+    const code = toAmaasError(err).code;
+    if (code === 'AMAAS_ERR_PERMISSION_DENIED') this.observer!.refusal('', 'auth');
+    else if (code === 'AMAAS_ERR_MODEL_UNAVAILABLE') this.observer!.refusal(model, 'unavailable');
+  }
+
+  /** One record per request that reached a version, feeding ModelStatistics and the observer alike. */
+  private record(target: ServingVersion, request: InferenceRequest, received: bigint, started: bigint | undefined, errorCode: ErrorCode | null): void {
     const done = process.hrtime.bigint();
     // Rows of a batch count as inferences when the model's first dimension is its (dynamic) batch dimension.
     const first = request.inputs[0];
     const batched = first && target.signature.inputsByName.get(first.name)?.shape[0] === -1;
-    this.statistics.record(target.model, target.version, {
-      ok,
+    const outcome: RequestOutcome = {
+      ok: errorCode === null,
       batchSize: batched ? first.shape[0] ?? 1 : 1,
       totalNs: done - received,
       queueNs: started === undefined ? undefined : started - received,
       computeNs: started === undefined ? undefined : done - started,
-    });
+    };
+    this.statistics.record(target.model, target.version, outcome);
+    this.observer?.request(target, request.protocol, request.identity, outcome, errorCode);
   }
 
   private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {

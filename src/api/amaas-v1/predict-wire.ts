@@ -31,6 +31,7 @@ export function decodePredictRequest(wire: WirePredictRequest, identity?: Identi
       modelName: wire.model_name,
       modelVersion: parseVersion(wire.model_version),
       id: wire.id ?? '',
+      protocol: 'amaas',
       inputs,
       outputNames: wire.output_names ?? [],
       identity,

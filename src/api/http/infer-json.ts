@@ -37,7 +37,7 @@ export function decodeInferJson(modelName: string, modelVersion: number, body: u
     if (!isObject(o) || typeof o.name !== 'string') throw invalid(`output ${i} needs a "name"`);
     return o.name;
   });
-  return { modelName, modelVersion, id: (body.id as string | undefined) ?? '', inputs, outputNames };
+  return { modelName, modelVersion, id: (body.id as string | undefined) ?? '', protocol: 'rest', inputs, outputNames };
 }
 
 export function encodeInferJson(result: InferenceResult) {

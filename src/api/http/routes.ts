@@ -64,7 +64,10 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
     return health('ready', modelReady(ctx.registry, model, version) && !ctx.drain.draining);
   }
   if (rest.length === 1 && rest[0] === 'infer' && req.method === 'POST') {
-    if (ctx.drain.draining) throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
+    if (ctx.drain.draining) {
+      ctx.service.refused('draining');
+      throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
+    }
     const request = { ...decodeInferJson(model, version, await req.json()), identity: req.identity };
     const result = await ctx.service.infer(request, req.signal);
     return ok(encodeInferJson(result));

@@ -70,6 +70,7 @@ export function decodeInferRequest(wire: WireModelInferRequest, identity?: Ident
       modelName: wire.model_name,
       modelVersion: parseVersionString(wire.model_version),
       id: wire.id ?? '',
+      protocol: 'kserve',
       inputs: inputs.map((t, i) => decodeInput(t, i, raw ? rawContents[i] : undefined)),
       outputNames: (wire.outputs ?? []).map((o) => o.name),
       identity,
