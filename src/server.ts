@@ -23,6 +23,7 @@ import { ModelRegistry } from './repository/model-registry';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
+import { MetricsServer, createServerMetrics } from './observability';
 
 const log = createLogger('server');
 
@@ -32,6 +33,8 @@ export interface AmaasServer {
   readonly port: number;
   /** Port of the HTTP/REST binding; null when http_port is not set. */
   readonly httpPort: number | null;
+  /** Port of the Prometheus endpoint (GET /metrics); null when metrics_port is not set. */
+  readonly metricsPort: number | null;
   readonly registry: ModelRegistry;
   /** The security layer (tests wait on its tenants watcher's reloads). */
   readonly security: Security;
@@ -50,8 +53,11 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   // they change while the port serves; a bad file stops startup, never falling back to clear text.
   const tls = config.tls ? createTlsServerCredentials(config.tls) : null;
   // The tenants file is read (a broken one stops startup) and watched; the gate runs in front of every call.
-  const security: Security = createSecurity(config);
-  const registry = new ModelRegistry();
+  // metrics_port set: one prom-client registry for this server, fed through hooks (none when metrics are off).
+  const metrics = config.metricsPort === null ? null : createServerMetrics();
+  const security: Security = createSecurity(config, metrics?.securityHooks);
+  const registry = new ModelRegistry(metrics?.modelHooks);
+  metrics?.watch(registry);
   // explicit: only the models named in load_model at start; none and poll: what each version_policy selects.
   try {
     await registry.loadRepository(config.modelRepository, config.modelControlMode === 'explicit' ? config.loadModels : null);
@@ -61,7 +67,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   }
 
   const drain = new DrainState();
-  const ctx: ApiContext = { service: new InferenceService(registry), registry, config, drain, security };
+  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security };
   const grpcServer = new grpc.Server({
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,
@@ -81,8 +87,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   addReflection(grpcServer);
 
   // A start that fails after the models loaded takes down what it started, in reverse order.
+  let metricsServer: MetricsServer | null = null;
   const abandonStart = async (err: unknown): Promise<never> => {
     grpcServer.forceShutdown();
+    await metricsServer?.close();
     await registry.unloadAll();
     await security.close();
     throw err;
@@ -106,6 +114,14 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
       return abandonStart(err);
     }
     log.info('http binding serving', { address: `${host}:${http.port}` });
+  }
+  if (metrics && config.metricsPort !== null) {
+    try {
+      metricsServer = await metrics.serve(config.host, config.metricsPort, (err) => log.error('metrics collection failed', { error: err.message }));
+    } catch (err) {
+      return abandonStart(err);
+    }
+    log.info('metrics serving', { address: `${host}:${metricsServer.port}` });
   }
   const poller: RepositoryPoller | null =
     config.modelControlMode === 'poll' ? startRepositoryPoller(registry, config.repositoryPollSecs * 1000) : null;
@@ -140,10 +156,12 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
       await pollStopped;
       await registry.unloadAll();
       await security.close();
+      // Last, so Prometheus can still scrape the drain.
+      await metricsServer?.close();
       log.info('stopped');
     })();
     return stopping;
   };
 
-  return { address, port, httpPort: http?.port ?? null, registry, security, shutdown };
+  return { address, port, httpPort: http?.port ?? null, metricsPort: metricsServer?.port ?? null, registry, security, shutdown };
 }

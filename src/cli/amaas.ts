@@ -34,6 +34,7 @@ interface ServeOptions {
   modelRepository?: string;
   port?: number;
   httpPort?: number;
+  metricsPort?: number;
   host?: string;
   config?: string;
   modelControlMode?: string;
@@ -50,6 +51,7 @@ async function serve(options: ServeOptions): Promise<void> {
       model_repository: options.modelRepository,
       port: options.port,
       http_port: options.httpPort,
+      metrics_port: options.metricsPort,
       host: options.host,
       model_control_mode: options.modelControlMode,
       repository_poll_secs: options.repositoryPollSecs,
@@ -64,6 +66,10 @@ async function serve(options: ServeOptions): Promise<void> {
   if (server.httpPort !== null) {
     const host = server.address.slice(0, server.address.lastIndexOf(':'));
     process.stdout.write(`amaas http on ${host}:${server.httpPort}\n`);
+  }
+  if (server.metricsPort !== null) {
+    const host = server.address.slice(0, server.address.lastIndexOf(':'));
+    process.stdout.write(`amaas metrics on ${host}:${server.metricsPort}\n`);
   }
   let signals = 0;
   const stop = (signal: string) => {
@@ -170,6 +176,7 @@ program
   .option('--model-repository <dir>', 'model repository: <dir>/<model>/<version>/model.onnx')
   .option('--port <n>', 'gRPC port (0 = any free port)', integer)
   .option('--http-port <n>', 'also serve the Open Inference Protocol over HTTP/REST on this port (0 = any free port)', integer)
+  .option('--metrics-port <n>', 'serve Prometheus metrics (GET /metrics) on this port (0 = any free port; Triton uses 8002)', integer)
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
   .option('--config <file>', 'server config file (YAML or JSON)')
   .option('--model-control-mode <mode>', 'none (load at start), poll (also rescan the repository) or explicit (load only --load-model models)')

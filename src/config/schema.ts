@@ -5,6 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { ObservabilityConfig, ObservabilitySettings, resolveObservability } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
@@ -197,6 +198,8 @@ export const ServerConfigSchema = z
      * server; 0 picks a free port (the bound address is printed).
      */
     http_port: z.number().int().min(0).max(65535).optional(),
+    /** metrics_port (observability-schema.ts). */
+    ...ObservabilitySettings,
     /** Largest gRPC message accepted or sent, in bytes. Larger ones fail with RESOURCE_EXHAUSTED. */
     max_message_bytes: z
       .number()
@@ -329,7 +332,7 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig {
+export interface ServerConfig extends ObservabilityConfig {
   readonly modelRepository: string;
   readonly host: string;
   readonly port: number;
@@ -395,6 +398,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     host: c.host,
     port: c.port,
     httpPort: c.http_port ?? null,
+    ...resolveObservability(c),
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,
