@@ -16,6 +16,9 @@ export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /** A model load: checksum, worker start, session creation and warm-up; from a tenth of a second to 10 minutes. */
 export const LOAD_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
+/** Default metrics left out: gauges whose names end in _total (sum the by-type gauge instead). */
+const PROMTOOL_REJECTED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export const VERSION_STATES: readonly VersionState[] = ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'];
 
 type ModelVersionLabel = 'model' | 'version';
@@ -153,6 +156,9 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
     },
   });
   collectDefaultMetrics({ register: registry });
+  // prom-client's three gauges named *_total break Prometheus' naming rule (promtool check metrics rejects a
+  // non-counter ending in _total); the by-type gauges they total stay, and `sum()` of those gives the same figure.
+  for (const name of PROMTOOL_REJECTED_DEFAULTS) registry.removeSingleMetric(name);
   return f;
 }
 
