@@ -9,7 +9,7 @@
  * Prints `ab-host <label> <address>` per server once all are up, and shuts them down on SIGTERM.
  */
 import { loadServerConfig } from '../src/config/load';
-import { setLogLevel } from '../src/logging';
+import { setLogLevel } from '../src/observability/logging';
 import { AmaasServer, startServer } from '../src/server';
 
 interface HostedServer {

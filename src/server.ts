@@ -18,7 +18,8 @@ import { amaasV1Service, healthService, inferenceService, modelRepositoryService
 import { withDirectResponseEncoding } from './api/direct-encoding';
 import { addReflection } from './api/reflection';
 import type { ServerConfig } from './config/schema';
-import { createLogger } from './logging';
+import { AccessLog } from './observability';
+import { createLogger } from './observability/logging';
 import { ModelRegistry } from './repository/model-registry';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
@@ -67,7 +68,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   }
 
   const drain = new DrainState();
-  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security };
+  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security, accessLog: new AccessLog(config.accessLog) };
   const grpcServer = new grpc.Server({
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,

@@ -1,5 +1,6 @@
 /** What every RPC handler may use: the data plane, the registry, server settings, shutdown state and security. */
 import type { ServerConfig } from '../config/schema';
+import type { AccessLog } from '../observability/access-log';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { Security } from '../security';
 import type { InferenceService } from '../service/inference-service';
@@ -12,4 +13,6 @@ export interface ApiContext {
   readonly drain: DrainState;
   /** Authentication for the HTTP binding (gRPC calls pass the interceptor); handlers use identityOf(call). */
   readonly security: Security;
+  /** The access log of inference calls (access_log). */
+  readonly accessLog: AccessLog;
 }

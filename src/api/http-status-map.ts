@@ -4,7 +4,7 @@
  */
 import { ErrorCode, toAmaasError } from '../errors';
 import { bounded } from '../errors-format';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 
 const log = createLogger('api');
 
@@ -54,9 +54,10 @@ export interface HttpErrorAnswer {
 
 const CHALLENGE = Object.freeze({ 'www-authenticate': 'Bearer' });
 
-export function httpErrorOf(err: unknown): HttpErrorAnswer {
+/** `requestId`: the request's (observability/request-id.ts), for the log line of an internal error. */
+export function httpErrorOf(err: unknown, requestId?: string): HttpErrorAnswer {
   const e = toAmaasError(err);
-  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
+  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack, ...(requestId ? { request_id: requestId } : {}) });
   const status = HTTP_STATUS_BY_CODE[e.code] ?? 500;
   return { status, errorCode: e.code, body: { error: bounded(e.message) }, ...(status === 401 ? { headers: CHALLENGE } : {}) };
 }

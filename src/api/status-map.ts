@@ -7,7 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, toAmaasError } from '../errors';
 import { bounded } from '../errors-format';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 
 const log = createLogger('api');
 
@@ -48,15 +48,20 @@ export interface StatusOf {
   readonly errorCode: ErrorCode;
 }
 
-export function statusOf(err: unknown): StatusOf {
+/** `requestId`: the call's (observability/request-id.ts), for the log line of an internal error. */
+export function statusOf(err: unknown, requestId?: string): StatusOf {
   const e = toAmaasError(err);
   const code = GRPC_STATUS_BY_CODE[e.code] ?? grpc.status.INTERNAL;
-  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack });
+  if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack, ...(requestId ? { request_id: requestId } : {}) });
   return { code, details: bounded(e.message), errorCode: e.code };
 }
 
-export function toServiceError(err: unknown): grpc.ServiceError {
-  const s = statusOf(err);
+export function toServiceError(err: unknown, requestId?: string): grpc.ServiceError {
+  return serviceError(statusOf(err, requestId));
+}
+
+/** The error a handler's callback takes, for a status already worked out. */
+export function serviceError(s: StatusOf): grpc.ServiceError {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, s.errorCode);
   return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata });

@@ -1,24 +1,35 @@
 /**
  * Unary handler wrappers. `unary` is for control and metadata RPCs: its result is the response, anything it
  * throws goes through the status table. `unaryInference` adds what every inference call needs: refusal while
- * the server drains, and the call's deadline and cancellation as an AbortSignal released when the call ends.
+ * the server drains, the call's deadline and cancellation as an AbortSignal released when the call ends, its
+ * request id (returned as `x-request-id` initial metadata) and its access-log line.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
+import { type AccessSite, requestIdMetadata, requestIdOf } from '../observability';
 import { Identity, identityOf } from '../security';
+import { ModelFields, accessFailed, accessOk } from './access';
 import { callSignal } from './call-signal';
 import type { ApiContext } from './context';
-import { toServiceError } from './status-map';
+import { serviceError, statusOf, toServiceError } from './status-map';
 
 export function unary<Req, Res>(
   handle: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    // The call's id goes back in the initial metadata, and on its audit line (the gate reads the same one).
+    const requestId = requestIdOf(call.metadata);
     Promise.resolve()
       .then(() => handle(call.request, call))
       .then(
-        (response) => callback(null, response),
-        (err) => callback(toServiceError(err)),
+        (response) => {
+          call.sendMetadata(requestIdMetadata(requestId));
+          callback(null, response);
+        },
+        (err) => {
+          call.sendMetadata(requestIdMetadata(requestId));
+          callback(toServiceError(err, requestId));
+        },
       );
   };
 }
@@ -29,18 +40,36 @@ export function unary<Req, Res>(
  */
 export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number, identity?: Identity) => Promise<Res>;
 
-export function unaryInference<Req, Res>(ctx: ApiContext, run: RunInference<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+export function unaryInference<Req extends ModelFields & { readonly id?: string }, Res extends ModelFields>(
+  ctx: ApiContext,
+  run: RunInference<Req, Res>,
+  site: AccessSite,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const started = ctx.accessLog.start();
+    // x-request-id when the caller sent a valid one, else the request's own id field, else a new one.
+    const requestId = requestIdOf(call.metadata, call.request.id);
+    const identity = identityOf(call);
+    const fail = (err: unknown) => {
+      const s = statusOf(err, requestId);
+      call.sendMetadata(requestIdMetadata(requestId));
+      callback(serviceError(s));
+      accessFailed(ctx, site, requestId, started, call.request, s, identity);
+    };
     if (ctx.drain.draining) {
       ctx.service.refused('draining');
-      callback(toServiceError(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica')));
+      fail(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica'));
       return;
     }
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
-    run(ctx, call.request, cs.signal, cs.deadline, identityOf(call))
+    run(ctx, call.request, cs.signal, cs.deadline, identity)
       .then(
-        (response) => callback(null, response),
-        (err) => callback(toServiceError(err)),
+        (response) => {
+          call.sendMetadata(requestIdMetadata(requestId));
+          callback(null, response);
+          accessOk(ctx, site, requestId, started, response, identity);
+        },
+        fail,
       )
       .finally(cs.dispose);
   };

@@ -9,15 +9,17 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
+import { requestIdMetadata, requestIdOf } from '../observability';
 import { CallSignal, callSignal } from './call-signal';
 import type { ApiContext } from './context';
 import { toServiceError } from './status-map';
 
 /**
  * Answers one item; must not reject: failures become answers of their own (an item status, an error message).
- * `deadline`: the stream's server-side deadline (CallSignal.deadline), shared by its items.
+ * `deadline`: the stream's server-side deadline (CallSignal.deadline), shared by its items. `streamId`: the
+ * stream's request id, an item's own when it has no valid id of its own (request-id.ts itemRequestId).
  */
-export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined) => Promise<Res>;
+export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined, streamId: string) => Promise<Res>;
 
 class WindowedStream<Req, Res> {
   private inFlight = 0;
@@ -27,6 +29,7 @@ class WindowedStream<Req, Res> {
   private finished = false;
   private readonly cs: CallSignal;
   private readonly stopListeningForDrain: () => void;
+  private readonly requestId: string;
 
   constructor(
     private readonly ctx: ApiContext,
@@ -34,6 +37,9 @@ class WindowedStream<Req, Res> {
     private readonly answer: AnswerItem<Req, Res>,
   ) {
     this.cs = callSignal(call, ctx.config.deadlineMarginMs);
+    // The stream's id (x-request-id or a new one) goes back at once in the initial metadata.
+    this.requestId = requestIdOf(call.metadata);
+    call.sendMetadata(requestIdMetadata(this.requestId));
     this.stopListeningForDrain = ctx.drain.onDrain(() => this.beginDrain());
     call.on('data', (item: Req) => this.onItem(item));
     call.on('end', () => {
@@ -51,7 +57,7 @@ class WindowedStream<Req, Res> {
   private onItem(item: Req): void {
     this.inFlight++;
     this.updateFlow();
-    void this.answer(item, this.cs.signal, this.cs.deadline).then((answer) => {
+    void this.answer(item, this.cs.signal, this.cs.deadline, this.requestId).then((answer) => {
       this.inFlight--;
       if (this.finished) return;
       if (!this.call.write(answer)) this.writeBlocked = true;

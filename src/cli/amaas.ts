@@ -13,7 +13,7 @@ import { parseJson, stringifyJson } from '../codec/json-text';
 import { tensorFromJson, tensorJsonValues } from '../codec/json-tensor';
 import { parseShape } from '../codec/tensor-codec';
 import { loadServerConfig } from '../config/load';
-import { setLogLevel } from '../logging';
+import { setLogLevel } from '../observability/logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
 import { ClientFlags, clientFrom, withClientOptions } from './client-options';

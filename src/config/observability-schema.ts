@@ -24,3 +24,28 @@ export interface ObservabilityConfig {
 export function resolveObservability(c: ObservabilityParsed): ObservabilityConfig {
   return { metricsPort: c.metrics_port ?? null };
 }
+
+// ---- Logs: the access log (src/observability/access-log.ts) --------------------------------------------
+
+/** access_log's values. */
+export const ACCESS_LOG_MODES = ['off', 'errors', 'all'] as const;
+export type AccessLogMode = (typeof ACCESS_LOG_MODES)[number];
+
+export const LogSettings = {
+  /**
+   * One log line per inference call or stream item (request id, protocol, method, model, version, status,
+   * duration, tenant): `off`, `errors` (only failed ones, so a busy server does not log every success) or
+   * `all`. Lines are at info level, so log_level warn or error hides them too.
+   */
+  access_log: z.enum(ACCESS_LOG_MODES).default('errors'),
+};
+
+type LogInput = { [K in keyof typeof LogSettings]: z.output<(typeof LogSettings)[K]> };
+
+export interface LogConfig {
+  readonly accessLog: AccessLogMode;
+}
+
+export function resolveLogs(c: LogInput): LogConfig {
+  return { accessLog: c.access_log };
+}

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ObservabilityConfig, ObservabilitySettings, resolveObservability } from './observability-schema';
+import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, resolveLogs, resolveObservability } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
@@ -200,6 +200,8 @@ export const ServerConfigSchema = z
     http_port: z.number().int().min(0).max(65535).optional(),
     /** metrics_port (observability-schema.ts). */
     ...ObservabilitySettings,
+    /** access_log (observability-schema.ts). */
+    ...LogSettings,
     /** Largest gRPC message accepted or sent, in bytes. Larger ones fail with RESOURCE_EXHAUSTED. */
     max_message_bytes: z
       .number()
@@ -332,7 +334,7 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig extends ObservabilityConfig {
+export interface ServerConfig extends ObservabilityConfig, LogConfig {
   readonly modelRepository: string;
   readonly host: string;
   readonly port: number;
@@ -399,6 +401,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     port: c.port,
     httpPort: c.http_port ?? null,
     ...resolveObservability(c),
+    ...resolveLogs(c),
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,

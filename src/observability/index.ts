@@ -5,3 +5,7 @@
 export { createServerMetrics } from './server-metrics';
 export type { ServerMetrics } from './server-metrics';
 export type { MetricsServer } from './metrics-server';
+// Logs: the access log and request ids (the logger itself is imported from './logging' directly, see there).
+export { AccessLog } from './access-log';
+export type { AccessEntry, AccessLogMode, AccessProtocol, AccessSite } from './access-log';
+export { MAX_REQUEST_ID_LENGTH, REQUEST_ID_KEY, acceptRequestId, isValidRequestId, itemRequestId, newRequestId, requestIdMetadata, requestIdOf } from './request-id';

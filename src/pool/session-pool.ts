@@ -5,7 +5,7 @@
 import { Piscina } from 'piscina';
 import type { PiscinaLoadBalancer } from 'piscina/dist/worker_pool/balancer';
 import { AmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { SESSION_WORKER_PATH } from '../paths';
 import type { DescribeReply, ReleaseTask, RunReply, RunTask, SessionDescription, TensorPayload, WorkerConfig } from './messages';
 import { fromPoolRejection, fromWorkerFailure } from './worker-errors';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { resolveModelConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { listed, quoted } from '../errors-format';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
 import { ModelEntry } from './model-entry';

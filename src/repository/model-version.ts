@@ -6,7 +6,7 @@ import type { ModelConfig } from '../config/schema';
 import path from 'node:path';
 import { AmaasError, toAmaasError } from '../errors';
 import { quoted, relativeTo } from '../errors-format';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { SessionPool } from '../pool/session-pool';
 import { BatchingPlan, planBatching } from '../scheduling/batching-plan';
 import { DynamicBatcher } from '../scheduling/dynamic-batcher';

@@ -3,7 +3,7 @@
  * One scan at a time: the next is scheduled only when the previous has finished (loads can take long).
  */
 import { toAmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import type { ModelRegistry } from './model-registry';
 
 const log = createLogger('repository');

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import { AmaasError } from '../errors';
 import { excerpt } from '../errors-format';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 
 const log = createLogger('security');
 

@@ -8,12 +8,14 @@
  *
  * It is also the one place that sees how each call ended, so it writes the audit trail: every refusal (the
  * gate's own, and a handler's PERMISSION_DENIED for a model), every admin call, and with audit.inference
- * every allowed inference call or stream item. The model, version and request id come from the request
- * message (or `x-request-id`), read only when a line is written.
+ * every allowed inference call or stream item. The model and version come from the request message, read
+ * only when a line is written; the request id is the call's (observability/request-id.ts: the handler
+ * decides it, or the gate when it refuses the call), a stream item's own id when it has one.
  */
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_METADATA_KEY, toServiceError } from '../api/status-map';
 import { AmaasError } from '../errors';
+import { itemRequestId, requestIdMetadata, requestIdOf } from '../observability';
 import type { AuditLog } from './audit-log';
 import { type Decision, type Gate, UNAUTHENTICATED_MESSAGE } from './gate';
 import { Access, methodAccess } from './method-scopes';
@@ -166,6 +168,8 @@ class GatedCall implements grpc.ServerInterceptingCallInterface, Listener {
       this.ctx.onDenied?.();
       if (this.ctx.auditing) this.line(decision, 'deny', decision.reason, { id: '' });
       const e = toServiceError(decision.error);
+      // A refused call gets its request id back too (only refusals pay for it here).
+      this.next.sendMetadata(requestIdMetadata(requestIdOf(md)));
       this.next.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
       return;
     }
@@ -254,7 +258,8 @@ class GatedCall implements grpc.ServerInterceptingCallInterface, Listener {
   }
 
   private line(who: { tenant: string; keyId: string }, decision: 'allow' | 'deny', reason: string, d: Described): void {
-    const requestId = d.id || (this.metadata ? single(this.metadata, 'x-request-id') : undefined);
+    const md = this.metadata;
+    const requestId = md === null ? d.id || undefined : this.watch === Watch.InferenceStream ? itemRequestId(d.id, requestIdOf(md)) : requestIdOf(md, d.id);
     this.ctx.audit!.record({ tenant: who.tenant, keyId: who.keyId, peer: this.next.getPeer(), method: this.method, model: d.model, version: d.version, decision, reason, requestId });
   }
 }

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import type { ServerConfig } from '../config/schema';
 import { AmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { AuditLog } from './audit-log';
 import { verifiedPeerCertificate } from './certificate-identity';
 import { Decision, Gate } from './gate';
@@ -35,6 +35,8 @@ export interface HttpCallInfo {
   readonly headers: IncomingHttpHeaders;
   /** The request's socket (a TLSSocket under HTTPS, where a verified client certificate may name the tenant). */
   readonly socket: unknown;
+  /** The request id the HTTP binding assigned (observability/request-id.ts), for audit lines. */
+  readonly requestId?: string;
 }
 
 export interface Security {
@@ -119,7 +121,7 @@ export function createSecurity(config: ServerConfig, hooks: SecurityHooks = {}):
     return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort ?? ''}` : 'unknown';
   };
   const methodOf = (req: HttpCallInfo) => `HTTP ${req.method} /${req.segments.join('/')}`;
-  const requestIdOf = (req: HttpCallInfo) => first(req.headers['x-request-id']);
+  const requestIdOf = (req: HttpCallInfo) => req.requestId ?? first(req.headers['x-request-id']);
   const record = (req: HttpCallInfo, who: { tenant: string; keyId: string }, decision: 'allow' | 'deny', reason: string, model?: string) =>
     audit?.record({
       tenant: who.tenant,

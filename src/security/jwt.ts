@@ -18,7 +18,7 @@ import { JWTPayload, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } 
 import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose';
 import type { JwtConfig } from '../config/schema';
 import { AmaasError, toAmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { ModelMatcher, matcherFor } from './model-patterns';
 import { CredentialCheck, Identity, SCOPES, Scope, Tenant, TenantPolicy } from './types';
 import { fileSignature } from './file-signature';

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { toAmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { loadTenantsFile } from './tenants-file';
 import { TenantPolicy } from './types';
 import { fileSignature } from './file-signature';

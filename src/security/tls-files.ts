@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import type { TlsConfig } from '../config/schema';
 import { AmaasError } from '../errors';
-import { createLogger } from '../logging';
+import { createLogger } from '../observability/logging';
 import { fileSignature } from './file-signature';
 
 const log = createLogger('tls');

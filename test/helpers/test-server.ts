@@ -1,7 +1,7 @@
 /** A real amaas server on an ephemeral loopback port, with a real client, for integration tests. */
 import { AmaasClient } from '../../src/client/amaas-client';
 import { ServerConfigInput, resolveServerConfig } from '../../src/config/schema';
-import { setLogLevel } from '../../src/logging';
+import { setLogLevel } from '../../src/observability/logging';
 import { AmaasServer, startServer } from '../../src/server';
 
 export interface TestServer {

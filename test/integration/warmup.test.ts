@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { parseLogLines } from '../helpers/log-lines';
 import { makeRepository, modelPath } from '../helpers/model-repository';
 import { releaseDirectSessions, runDirect, values } from '../helpers/ort-direct';
 import { TestServer, startTestServer } from '../helpers/test-server';
@@ -89,15 +90,17 @@ it('ListModels shows the note too, and the server log has a warning naming the m
   const models = await ts.client.listModels();
   const wide = models.find((m) => m.name === 'pad_wide')!;
   expect(wide.versions[0].notes).toEqual((await ts.client.getModelMetadata('pad_wide')).versions[0].notes);
-  const warning = logged.find((line) => /^\S+ WARN .*\[repository\] generated warm-up failed/.test(line) && / model=pad_wide version=1\b/.test(line));
+  const warning = parseLogLines(logged.join('')).find(
+    (l) => l.level === 'warn' && l.module === 'repository' && l.msg.startsWith('generated warm-up failed') && l.model === 'pad_wide' && l.version === 1,
+  );
   expect(warning).toBeDefined();
-  expect(warning).toMatch(/Pad/);
+  expect(warning!.msg).toMatch(/Pad/);
 });
 
 it('the first generated try (dynamic dimensions 16) warms a model that fails with all-1: READY with no note', async () => {
   const m = await ts.client.getModelMetadata('pad_narrow');
   expect(m.versions[0]).toMatchObject({ version: 1, state: 'READY', reason: '', notes: [] });
-  expect(logged.some((line) => /generated warm-up failed/.test(line) && / model=pad_narrow /.test(line))).toBe(false);
+  expect(parseLogLines(logged.join('')).some((l) => /generated warm-up failed/.test(l.msg) && l.model === 'pad_narrow')).toBe(false);
   await expectSameAsDirect('pad_narrow', 2, 16);
 });
 

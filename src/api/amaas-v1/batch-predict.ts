@@ -5,7 +5,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
+import { type AccessSite, itemRequestId } from '../../observability';
 import { Identity, identityOf } from '../../security';
+import { accessFailed, accessOk } from '../access';
 import type { ApiContext } from '../context';
 import { statusOf } from '../status-map';
 import { serveWindowedStream } from '../windowed-stream';
@@ -13,15 +15,22 @@ import type { WireBatchPredictRequest, WireBatchPredictResponse } from './messag
 import { runPredict } from './predict';
 
 const OK = { code: grpc.status.OK, message: '', error_code: '' };
+const SITE: AccessSite = { protocol: 'amaas', method: 'BatchPredict' };
 
 function answerItem(ctx: ApiContext, identity: Identity | undefined) {
-  return async (item: WireBatchPredictRequest, signal: AbortSignal, deadline: number | undefined): Promise<WireBatchPredictResponse> => {
+  return async (item: WireBatchPredictRequest, signal: AbortSignal, deadline: number | undefined, streamId: string): Promise<WireBatchPredictResponse> => {
+    const started = ctx.accessLog.start();
     const id = item.request?.id ?? '';
+    // The item's own id is its request id; one without a valid id is logged under the stream's.
+    const requestId = itemRequestId(id, streamId);
     try {
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
-      return { id, status: OK, response: await runPredict(ctx, item.request, signal, deadline, identity) };
+      const response = await runPredict(ctx, item.request, signal, deadline, identity);
+      accessOk(ctx, SITE, requestId, started, response, identity);
+      return { id, status: OK, response };
     } catch (err) {
-      const s = statusOf(err);
+      const s = statusOf(err, requestId);
+      accessFailed(ctx, SITE, requestId, started, item.request, s, identity);
       return { id, status: { code: s.code, message: s.details, error_code: s.errorCode }, response: null };
     }
   };

@@ -20,5 +20,5 @@ export async function runPredict(
 }
 
 export function predictHandler(ctx: ApiContext): grpc.handleUnaryCall<WirePredictRequest, WirePredictResponse> {
-  return unaryInference(ctx, runPredict);
+  return unaryInference(ctx, runPredict, { protocol: 'amaas', method: 'Predict' });
 }

@@ -2,14 +2,17 @@
  * The Open Inference Protocol's HTTP/REST binding on its own port, with node:http: reads a bounded JSON body,
  * routes it (routes.ts), and writes JSON, errors as {"error": "..."} with the status from http-status-map.ts.
  * Integers beyond 2^53 are exact both ways (json-text.ts).
- * A request whose client goes away is cancelled like a cancelled gRPC call.
+ * A request whose client goes away is cancelled like a cancelled gRPC call. Every answer carries the request's
+ * id (`x-request-id`: the caller's when valid, else a new one); the infer route writes access-log lines.
  */
 import http from 'node:http';
 import { parseJson, stringifyJson } from '../../codec/json-text';
 import { AmaasError } from '../../errors';
-import { createLogger } from '../../logging';
+import { REQUEST_ID_KEY, acceptRequestId } from '../../observability';
+import { createLogger } from '../../observability/logging';
 import { createHttpTransport } from '../../security';
 import type { Identity } from '../../security';
+import { accessHttp, isRestInfer } from '../access';
 import type { ApiContext } from '../context';
 import { httpErrorOf } from '../http-status-map';
 import { HttpAnswer, route } from './routes';
@@ -54,12 +57,16 @@ function readJson(req: http.IncomingMessage, maxBytes: number): Promise<unknown>
   });
 }
 
-function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boolean): void {
+/** One value of a header; '' (never a valid id) when it came more than once. */
+const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? (v.length === 1 ? v[0] : '') : v);
+
+function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boolean, requestId: string): void {
   if (res.headersSent || res.destroyed) return;
   const body = stringifyJson(answer.body);
   res.writeHead(answer.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
+    [REQUEST_ID_KEY]: requestId,
     ...answer.headers,
     ...(closeConnection ? { connection: 'close' } : {}),
   });
@@ -69,6 +76,8 @@ function send(res: http.ServerResponse, answer: HttpAnswer, closeConnection: boo
 export function startHttpBinding(ctx: ApiContext, host: string, port: number): Promise<HttpBinding> {
   // Clear text, or HTTPS with the tls.* files (reloaded when they change): src/security/tls-http.ts.
   const server = createHttpTransport(ctx.config.tls, (req, res) => {
+    const started = ctx.accessLog.start();
+    const requestId = acceptRequestId(single(req.headers[REQUEST_ID_KEY]));
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new AmaasError('AMAAS_ERR_CANCELLED', 'the client closed the connection'));
@@ -81,7 +90,8 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
       segments = [];
     }
     // The security gate decides before routing (security/index.ts); a refused request reads no body.
-    const call = { method: req.method ?? 'GET', segments, headers: req.headers, socket: req.socket };
+    const call = { method: req.method ?? 'GET', segments, headers: req.headers, socket: req.socket, requestId };
+    const infer = isRestInfer(call.method, segments);
     let identity: Identity | undefined;
     Promise.resolve()
       .then(() => ctx.security.authenticateHttp(call))
@@ -92,16 +102,18 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
       .then(
         (answer) => {
           ctx.security.auditHttpOutcome(call, identity, '', segments[2]);
+          if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity);
           return answer;
         },
         (err): HttpAnswer => {
-          const e = httpErrorOf(err);
+          const e = httpErrorOf(err, requestId);
           ctx.security.auditHttpOutcome(call, identity, e.errorCode, segments[2]);
-          log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode });
+          if (infer) accessHttp(ctx, requestId, started, segments, e.status, e.errorCode, identity);
+          log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode, request_id: requestId });
           return { status: e.status, body: e.body, headers: e.headers };
         },
       )
-      .then((answer) => send(res, answer, ctx.drain.draining || !req.complete));
+      .then((answer) => send(res, answer, ctx.drain.draining || !req.complete, requestId));
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

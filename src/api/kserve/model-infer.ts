@@ -20,5 +20,5 @@ export async function runModelInfer(
 }
 
 export function modelInferHandler(ctx: ApiContext): grpc.handleUnaryCall<WireModelInferRequest, WireModelInferResponse> {
-  return unaryInference(ctx, runModelInfer);
+  return unaryInference(ctx, runModelInfer, { protocol: 'kserve', method: 'ModelInfer' });
 }

@@ -7,15 +7,18 @@
  * Flow control and shutdown behaviour are those of every inference stream (windowed-stream.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { ApiContext } from '../context';
+import { type AccessSite, itemRequestId } from '../../observability';
 import { identityOf } from '../../security';
-import { statusOf } from '../status-map';
+import { accessFailed, accessOk } from '../access';
+import type { ApiContext } from '../context';
+import { type StatusOf, statusOf } from '../status-map';
 import { serveWindowedStream } from '../windowed-stream';
 import type { WireModelInferRequest, WireModelStreamInferResponse } from './messages';
 import { runModelInfer } from './model-infer';
 
-function errorAnswer(request: WireModelInferRequest, err: unknown): WireModelStreamInferResponse {
-  const s = statusOf(err);
+const SITE: AccessSite = { protocol: 'kserve', method: 'ModelStreamInfer' };
+
+function errorAnswer(request: WireModelInferRequest, s: StatusOf): WireModelStreamInferResponse {
   const id = request.id ?? '';
   return {
     error_message: `[request id: ${id}] ${s.errorCode}: ${s.details}`,
@@ -32,11 +35,21 @@ function errorAnswer(request: WireModelInferRequest, err: unknown): WireModelStr
 export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireModelInferRequest, WireModelStreamInferResponse> {
   return (call) => {
     const identity = identityOf(call);
-    serveWindowedStream(ctx, call, (request, signal, deadline) =>
-      runModelInfer(ctx, request, signal, deadline, identity).then(
-        (response): WireModelStreamInferResponse => ({ error_message: '', infer_response: response }),
-        (err) => errorAnswer(request, err),
-      ),
-    );
+    serveWindowedStream(ctx, call, (request, signal, deadline, streamId) => {
+      const started = ctx.accessLog.start();
+      // The request's own id is its request id; one without a valid id is logged under the stream's.
+      const requestId = itemRequestId(request.id, streamId);
+      return runModelInfer(ctx, request, signal, deadline, identity).then(
+        (response): WireModelStreamInferResponse => {
+          accessOk(ctx, SITE, requestId, started, response, identity);
+          return { error_message: '', infer_response: response };
+        },
+        (err) => {
+          const s = statusOf(err, requestId);
+          accessFailed(ctx, SITE, requestId, started, request, s, identity);
+          return errorAnswer(request, s);
+        },
+      );
+    });
   };
 }

@@ -9,11 +9,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { AmaasClient } from '../../../src/client/amaas-client';
 import { resolveServerConfig } from '../../../src/config/schema';
-import { setLogLevel } from '../../../src/logging';
+import { setLogLevel } from '../../../src/observability/logging';
 import { PACKAGE_ROOT } from '../../../src/paths';
 import { isLoopbackHost } from '../../../src/security';
 import { startServer } from '../../../src/server';
 import { makeRepository } from '../../helpers/model-repository';
+import { parseLogLines } from '../../helpers/log-lines';
 import { CLI, startServerProcess } from '../../helpers/server-process';
 import { KEYS, securityDir, tenantsYaml } from './security-fixtures';
 
@@ -99,7 +100,7 @@ it('amaas serve: exits with the message without the flag, serves and warns with 
   const client = new AmaasClient(`127.0.0.1:${port}`);
   try {
     await client.predict('scale', x);
-    expect(p.stderr()).toMatch(/WARN.*WITHOUT authentication/);
+    expect(parseLogLines(p.stderr()).some((l) => l.level === 'warn' && /WITHOUT authentication/.test(l.msg))).toBe(true);
   } finally {
     client.close();
     p.child.kill('SIGTERM');

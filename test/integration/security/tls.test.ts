@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { AmaasClient } from '../../../src/client/amaas-client';
 import { CertPair, TestCertificates, fingerprintOf, makeTestCertificates, serverCertificate } from '../../helpers/certificates';
 import { makeRepository, tempDir } from '../../helpers/model-repository';
-import { setLogLevel } from '../../../src/logging';
+import { setLogLevel } from '../../../src/observability/logging';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { until } from '../../helpers/until';
 
