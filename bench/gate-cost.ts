@@ -4,7 +4,7 @@
  * CPU of the auth decision itself, without the network: Gate.check on an infer method for a valid API key,
  * an unknown key and a missing one, with tenants files of 1, 10 and 100 keys (every stored hash is compared,
  * in constant time, so the cost grows with the file). Each case runs for --ms milliseconds after a warm-up;
- * prints microseconds per decision. The end-to-end cost on the request path is bench/security-ab.ts.
+ * prints microseconds per decision. The end-to-end cost on the request path is bench/layer-ab.ts.
  */
 import { performance } from 'node:perf_hooks';
 import { hashKeyHex } from '../src/security/api-keys';

@@ -2,7 +2,7 @@
  * node dist/bench/paired-client.js '{"targets":[{"label":"plain",...LoadSpec}, ...],"durationMs":3000,"maxRequests":100000}'
  *
  * All targets under load in the same seconds, so the machine's drift, which moves the p50 and throughput of
- * back-to-back slices by more than the differences security-ab.ts looks for, falls on all of them alike.
+ * back-to-back slices by more than the differences layer-ab.ts looks for, falls on all of them alike.
  * concurrency 1: one caller, one call at a time, taking the targets in turn (A, B, C, A, B, C, ...).
  * concurrency N > 1: N closed-loop callers, caller k always calling target k mod T (N/T callers per target),
  * so a target that costs more per call completes fewer. Prints one JSON line: each label's latencies (ms),

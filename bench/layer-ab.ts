@@ -1,24 +1,28 @@
 /**
- * node dist/bench/security-ab.js [--model M] [--concurrency 1,64] [--slice S] [--rounds R] [--servers LIST]
- *                                [--one-process] [--paired 1,64] [--out FILE]
+ * node dist/bench/layer-ab.js [--model M] [--mode unary|stream] [--concurrency 1,64] [--slice S] [--rounds R]
+ *                             [--servers LIST] [--one-process] [--paired 1,64] [--out FILE]
  *
- * What auth and TLS cost, measured so that this VM's drift cancels: several amaas servers run at once on
- * 127.0.0.1 with the same model (plain; API-key auth; TLS), and the load client drives them in turn, one slice
- * of S seconds each, for R rounds at each concurrency. Each round compares adjacent slices, so a slowdown of
- * the machine lasting longer than a round falls on all alike. Reports, per configuration, the median over
- * rounds of throughput, p50 and server CPU per call (the whole process, and its main thread alone), and the
- * median of the per-round differences from the plain server. Only one server is under load at a time; idle
- * ones cost nothing but memory. Every loop is bounded by time and count.
- * --servers picks the servers (default plain,auth,tls); a kind may repeat (plain,plain,auth,tls: the second
- * plain server is labelled plain#2), which measures how far two identical servers differ. `plainkey` is a
- * plain server whose client sends the API key anyway: what the header alone costs.
+ * What a layer on the request path costs (auth, TLS, metrics, tracing), measured so that this VM's drift
+ * cancels: several amaas servers run at once on 127.0.0.1 with the same model, each with one layer on, and
+ * the load client drives them in turn, one slice of S seconds each, for R rounds at each concurrency. Each
+ * round compares adjacent slices, so a slowdown of the machine lasting longer than a round falls on all
+ * alike. Reports, per configuration, the median over rounds of throughput, p50 and server CPU per call (the
+ * whole process, and its main thread alone), and the median of the per-round differences from the plain
+ * server. Only one server is under load at a time; idle ones cost nothing but memory. Every loop is bounded
+ * by time and count.
+ * --servers picks the servers (default plain,auth,tls), from: plain; auth (API keys, one key); tls; plainkey
+ * (a plain server whose client sends the API key anyway: what the header alone costs); metrics
+ * (metrics_port set); trace0 and trace1 (tracing to an OTLP/HTTP sink in this process, sampling ratio 0 and
+ * 1). A kind may repeat (plain,plain,auth: the second plain server is labelled plain#2), which measures how
+ * far two identical servers differ.
  * --one-process runs every server in one process (ab-host.ts) instead of one process each.
  * --paired 1,64 adds runs with every server under load at once (paired-client.ts), so the machine's drift
  * between slices cancels: at c=1 one caller takes the servers in turn; at c=N each server has N/T callers.
- * R rounds of S seconds per server each. `--concurrency none` skips the slices.
+ * R rounds of S seconds per server each; unary only. `--concurrency none` skips the slices.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -35,8 +39,8 @@ const PAIRED = path.join(PACKAGE_ROOT, 'dist', 'bench', 'paired-client.js');
 const execFileP = promisify(execFile);
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
-type Kind = 'plain' | 'auth' | 'tls' | 'plainkey';
-const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey'];
+type Kind = 'plain' | 'auth' | 'tls' | 'plainkey' | 'metrics' | 'trace0' | 'trace1';
+const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey', 'metrics', 'trace0', 'trace1'];
 const BENCH_KEY = 'amaas_bench_ab_key_0123456789';
 
 function arg(flag: string, fallback: string): string {
@@ -58,7 +62,11 @@ async function main(): Promise<void> {
   if (!kinds.every((k) => KINDS.includes(k)) || kinds[0] !== 'plain') throw new Error(`--servers: plain first, then any of ${KINDS.join(', ')}`);
   const CONFIGS = kinds.map((k, i) => (kinds.indexOf(k) === i ? k : `${k}#${kinds.slice(0, i + 1).filter((x) => x === k).length}`));
   const kindOf = (label: string) => label.split('#')[0] as Kind;
-  const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: 'unary' as const, maxRequests: MAX_REQUESTS_PER_CLIENT };
+  const mode = arg('--mode', 'unary') as LoadSpec['mode'];
+  if (mode !== 'unary' && mode !== 'stream') throw new Error('--mode: unary or stream');
+  if (mode === 'stream' && pairedConcurrency.length > 0) throw new Error('--paired drives unary calls only');
+  const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode, maxRequests: MAX_REQUESTS_PER_CLIENT };
+  const sink = kinds.some((k) => k.startsWith('trace')) ? await startOtlpSink() : null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-ab-'));
   const servers: ChildProcess[] = [];
   const repos: string[] = [];
@@ -71,7 +79,13 @@ async function main(): Promise<void> {
       repos.push(repo);
       const own = fs.mkdtempSync(path.join(dir, `${c.replace('#', '-')}-`));
       const security = prepareSecurity(o, own);
-      prepared.push({ label: c, repo, configFile: security.configArgs[1] ?? null, client: kindOf(c) === 'plainkey' ? { apiKey: BENCH_KEY } : security.client });
+      const layer = layerConfig(kindOf(c), sink?.url ?? '');
+      let configFile = security.configArgs[1] ?? null;
+      if (layer) {
+        configFile = path.join(own, 'layer.json');
+        fs.writeFileSync(configFile, JSON.stringify(layer));
+      }
+      prepared.push({ label: c, repo, configFile, client: kindOf(c) === 'plainkey' ? { apiKey: BENCH_KEY } : security.client });
     }
     const env = { ...process.env, AMAAS_LOG_LEVEL: 'warn' };
     if (oneProcess) {
@@ -116,7 +130,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const lines = [`security A/B: model ${modelName}, unary, servers ${CONFIGS.join(', ')}, ${rounds} rounds of ${sliceS} s slices each, rotated; medians over rounds`];
+    const lines = [`layer A/B: model ${modelName}, ${mode}, servers ${CONFIGS.join(', ')}, ${rounds} rounds of ${sliceS} s slices each, rotated; medians over rounds`];
     lines.push(`machine: ${describeMachine()}`);
     for (const n of concurrency) {
       const p = points[n];
@@ -157,15 +171,41 @@ async function main(): Promise<void> {
       }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
-    const out = arg('--out', path.join(PACKAGE_ROOT, 'bench', 'results', `security-ab-${modelName}-${Date.now()}.json`));
+    const out = arg('--out', path.join(PACKAGE_ROOT, 'bench', 'results', `layer-ab-${modelName}-${Date.now()}.json`));
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/security-ab.js ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), points, paired }, null, 1));
+    fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/layer-ab.js ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), points, paired }, null, 1));
     process.stdout.write(`results: ${path.relative(process.cwd(), out)}\n`);
   } finally {
     for (const s of servers) s.kill('SIGTERM');
     await Promise.all(servers.map((s) => new Promise((r) => (s.exitCode !== null ? r(null) : s.once('exit', r)))));
+    sink?.close();
     for (const d of [dir, ...repos]) fs.rmSync(d, { recursive: true, force: true });
+    if (sink) process.stdout.write(`OTLP sink: ${sink.posts()} export requests\n`);
   }
+}
+
+/** The server config of a layer that is not security's (prepareSecurity writes auth's and TLS's), or null. */
+function layerConfig(kind: Kind, sinkUrl: string): Record<string, unknown> | null {
+  if (kind === 'metrics') return { metrics_port: 0 };
+  if (kind === 'trace0' || kind === 'trace1') return { tracing: { otlp_endpoint: sinkUrl, sampling_ratio: kind === 'trace0' ? 0 : 1 } };
+  return null;
+}
+
+/** Where the tracing servers export: accepts OTLP/HTTP posts and answers 200 with an empty response, counting them. */
+async function startOtlpSink(): Promise<{ url: string; posts: () => number; close: () => void }> {
+  let posts = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      posts++;
+      // An empty ExportTraceServiceResponse: no bytes in protobuf, `{}` in JSON.
+      const json = String(req.headers['content-type'] ?? '').includes('json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, posts: () => posts, close: () => server.close() };
 }
 
 main().catch((err) => {
