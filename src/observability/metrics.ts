@@ -3,11 +3,13 @@
  * in one process; the library's global default registry is never used). Names, types and labels are the
  * public contract docs/metrics.md lists (a unit test holds the two together). Base units: seconds, rows.
  * The queue, in-flight and state gauges are read from the model registry when Prometheus scrapes, so they cost
- * nothing per request.
+ * nothing per request. What a request or batch adds to is a plain-number tally (tallies.ts), published to
+ * prom-client at scrape time; rare events (loads, worker restarts) go to prom-client directly.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, CounterConfiguration, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { VersionState } from '../repository/model-version';
+import { TalliedCounter, TalliedHistogram } from './tallies';
 
 /** 100 µs to 10 s in 1-2.5-5 steps: a fast model's run and a slow model's queue both land inside. */
 export const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -24,17 +26,24 @@ export const VERSION_STATES: readonly VersionState[] = ['LOADING', 'READY', 'UNL
 type ModelVersionLabel = 'model' | 'version';
 
 export interface MetricFamilies {
-  readonly requests: Counter<ModelVersionLabel | 'protocol' | 'code'>;
-  readonly inferences: Counter<ModelVersionLabel>;
-  readonly requestDuration: Histogram<ModelVersionLabel>;
-  readonly queueDuration: Histogram<ModelVersionLabel>;
-  readonly computeDuration: Histogram<ModelVersionLabel>;
-  readonly batchSize: Histogram<ModelVersionLabel>;
-  readonly batches: Counter<ModelVersionLabel | 'closed_by'>;
-  readonly refusals: Counter<'model' | 'reason'>;
+  readonly requests: TalliedCounter<ModelVersionLabel | 'protocol' | 'code'>;
+  readonly inferences: TalliedCounter<ModelVersionLabel>;
+  readonly requestDuration: TalliedHistogram;
+  readonly queueDuration: TalliedHistogram;
+  readonly computeDuration: TalliedHistogram;
+  readonly batchSize: TalliedHistogram;
+  readonly batches: TalliedCounter<ModelVersionLabel | 'closed_by'>;
+  readonly refusals: TalliedCounter<'model' | 'reason'>;
   readonly modelLoadDuration: Histogram<'model'>;
   readonly workerRestarts: Counter<ModelVersionLabel>;
-  readonly tenantRequests: Counter<'tenant' | 'model' | 'code'>;
+  readonly tenantRequests: TalliedCounter<'tenant' | 'model' | 'code'>;
+}
+
+/** A Counter whose values are the tallies bound on it, set when the registry collects. */
+function talliedCounter<L extends string>(config: CounterConfiguration<L>): TalliedCounter<L> {
+  let tallied: TalliedCounter<L> | null = null;
+  tallied = new TalliedCounter(new Counter({ ...config, collect: () => tallied!.publish() }));
+  return tallied;
 }
 
 /**
@@ -45,53 +54,53 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
   const registers = [registry];
   const mv: ModelVersionLabel[] = ['model', 'version'];
   const f: MetricFamilies = {
-    requests: new Counter({
+    requests: talliedCounter({
       name: 'amaas_requests_total',
       help: 'Inference requests that reached a model version, by protocol and gRPC status code name.',
       labelNames: [...mv, 'protocol', 'code'],
       registers,
     }),
-    inferences: new Counter({
+    inferences: talliedCounter({
       name: 'amaas_inferences_total',
       help: 'Rows of successful inference requests (ModelStatistics inference_count).',
       labelNames: mv,
       registers,
     }),
-    requestDuration: new Histogram({
+    requestDuration: new TalliedHistogram({
       name: 'amaas_request_duration_seconds',
       help: 'Time from the service receiving a successful request to its outputs being ready (ModelStatistics success).',
       labelNames: mv,
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
-    queueDuration: new Histogram({
+    queueDuration: new TalliedHistogram({
       name: 'amaas_queue_duration_seconds',
       help: 'Time requests waited in the version queue (and for their batch) before reaching a worker.',
       labelNames: mv,
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
-    computeDuration: new Histogram({
+    computeDuration: new TalliedHistogram({
       name: 'amaas_compute_duration_seconds',
       help: 'Time from leaving the queue to the worker run answering, as the main thread sees it.',
       labelNames: mv,
       buckets: DURATION_BUCKETS,
-      registers,
+      registry,
     }),
-    batchSize: new Histogram({
+    batchSize: new TalliedHistogram({
       name: 'amaas_batch_size',
       help: 'Rows per batch the dynamic batcher launched.',
       labelNames: mv,
       buckets: BATCH_SIZE_BUCKETS,
-      registers,
+      registry,
     }),
-    batches: new Counter({
+    batches: talliedCounter({
       name: 'amaas_batches_total',
       help: 'Batches the dynamic batcher launched, by why they closed (full, delay, idle).',
       labelNames: [...mv, 'closed_by'],
       registers,
     }),
-    refusals: new Counter({
+    refusals: talliedCounter({
       name: 'amaas_refusals_total',
       help: 'Requests refused before any compute, by reason.',
       labelNames: ['model', 'reason'],
@@ -110,7 +119,7 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
       labelNames: mv,
       registers,
     }),
-    tenantRequests: new Counter({
+    tenantRequests: talliedCounter({
       name: 'amaas_tenant_requests_total',
       help: 'Inference requests by tenant (auth on; at most 100 tenant values, the rest as other).',
       labelNames: ['tenant', 'model', 'code'],

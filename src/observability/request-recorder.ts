@@ -1,11 +1,10 @@
 /**
  * Turns what the service, the registry and the security gate report into the metric families, on the main
- * thread. Each model version's series are bound once (prom-client's labels() returns a child that holds its
- * label set) and cached against the version, so recording a request is a lookup and a few additions: no label
- * strings are built per request. The request counters are fed the very outcome ModelStatistics records.
+ * thread. Each model version's tallies are bound once and cached against the version, so recording a request
+ * is a lookup and a few additions: no label strings are built and no prom-client call is made per request
+ * (tallies.ts). The request counters are fed the very outcome ModelStatistics records.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { Counter, Histogram } from 'prom-client';
 import { GRPC_STATUS_BY_CODE } from '../api/status-map';
 import type { ErrorCode } from '../errors';
 import type { ModelHooks, VersionHooks } from '../repository/model-hooks';
@@ -15,10 +14,9 @@ import type { Identity } from '../security';
 import type { RequestOutcome } from '../service/model-statistics';
 import type { Protocol, RefusalReason, RequestObserver } from '../service/request-observer';
 import type { MetricFamilies } from './metrics';
+import type { HistogramTally, Tally, TalliedCounter } from './tallies';
 
 export const PROTOCOLS: readonly Protocol[] = ['amaas', 'kserve', 'rest'];
-export const REFUSAL_REASONS: readonly RefusalReason[] = ['queue_full', 'deadline', 'draining', 'auth', 'unavailable'];
-export const CLOSED_BY: readonly BatchClosedBy[] = ['full', 'delay', 'idle'];
 /** Distinct tenant label values kept; later tenants are counted as OTHER_TENANT. */
 export const DEFAULT_TENANT_CAP = 100;
 export const OTHER_TENANT = 'other';
@@ -36,35 +34,35 @@ export function statusName(errorCode: ErrorCode | null): string {
   return errorCode === null ? 'OK' : grpc.status[GRPC_STATUS_BY_CODE[errorCode] ?? grpc.status.INTERNAL];
 }
 
-/** Children indexed by gRPC status number, bound on first use. */
-type ByStatus = Counter.Internal[];
+/** Tallies indexed by gRPC status number, bound on first use. */
+type ByStatus = Tally[];
 
-function childFor(cache: ByStatus, errorCode: ErrorCode | null, bind: (code: string) => Counter.Internal): Counter.Internal {
+function tallyFor(cache: ByStatus, errorCode: ErrorCode | null, bind: (code: string) => Tally): Tally {
   const n = errorCode === null ? grpc.status.OK : (GRPC_STATUS_BY_CODE[errorCode] ?? grpc.status.INTERNAL);
   return (cache[n] ??= bind(statusName(errorCode)));
 }
 
-/** A model's refusal children, bound on first use of each reason. */
+/** A model's refusal tallies, bound on first use of each reason. */
 class Refusals {
-  private readonly byReason: Partial<Record<RefusalReason, Counter.Internal>> = {};
+  private readonly byReason: Partial<Record<RefusalReason, Tally>> = {};
 
   constructor(
-    private readonly family: Counter<'model' | 'reason'>,
+    private readonly family: TalliedCounter<'model' | 'reason'>,
     private readonly model: string,
   ) {}
 
   inc(reason: RefusalReason): void {
-    (this.byReason[reason] ??= this.family.labels(this.model, reason)).inc();
+    (this.byReason[reason] ??= this.family.bind(this.model, reason)).value++;
   }
 }
 
 /** One model version's bound series. */
 class VersionSeries {
   readonly requests: Record<Protocol, ByStatus> = { amaas: [], kserve: [], rest: [] };
-  readonly inferences: Counter.Internal;
-  readonly requestDuration: Histogram.Internal<string>;
-  readonly queueDuration: Histogram.Internal<string>;
-  readonly computeDuration: Histogram.Internal<string>;
+  readonly inferences: Tally;
+  readonly requestDuration: HistogramTally;
+  readonly queueDuration: HistogramTally;
+  readonly computeDuration: HistogramTally;
   readonly refusals: Refusals;
   /** By tenant name (bounded by the tenants file), then by status. */
   readonly tenants = new Map<string, ByStatus>();
@@ -76,20 +74,16 @@ class VersionSeries {
     refusals: Refusals,
   ) {
     // OK is bound up front for each protocol, so every series exists (at 0) before its first request.
-    for (const p of PROTOCOLS) {
-      const child = f.requests.labels(model, version, p, 'OK');
-      child.inc(0);
-      this.requests[p][grpc.status.OK] = child;
-    }
-    this.inferences = f.inferences.labels(model, version);
-    this.requestDuration = f.requestDuration.labels(model, version);
-    this.queueDuration = f.queueDuration.labels(model, version);
-    this.computeDuration = f.computeDuration.labels(model, version);
+    for (const p of PROTOCOLS) this.requests[p][grpc.status.OK] = f.requests.bind(model, version, p, 'OK');
+    this.inferences = f.inferences.bind(model, version);
+    this.requestDuration = f.requestDuration.bind(model, version);
+    this.queueDuration = f.queueDuration.bind(model, version);
+    this.computeDuration = f.computeDuration.bind(model, version);
     this.refusals = refusals;
   }
 
-  request(protocol: Protocol, errorCode: ErrorCode | null): Counter.Internal {
-    return childFor(this.requests[protocol], errorCode, (code) => this.f.requests.labels(this.model, this.version, protocol, code));
+  request(protocol: Protocol, errorCode: ErrorCode | null): Tally {
+    return tallyFor(this.requests[protocol], errorCode, (code) => this.f.requests.bind(this.model, this.version, protocol, code));
   }
 }
 
@@ -113,9 +107,9 @@ export class MetricsRecorder implements RequestObserver {
 
   request(target: ServingVersion, protocol: Protocol, identity: Identity | undefined, outcome: RequestOutcome, errorCode: ErrorCode | null): void {
     const s = this.series(target);
-    s.request(protocol, errorCode).inc();
+    s.request(protocol, errorCode).value++;
     if (outcome.ok) {
-      s.inferences.inc(outcome.batchSize);
+      s.inferences.value += outcome.batchSize;
       s.requestDuration.observe(Number(outcome.totalNs) / 1e9);
     } else if (outcome.queueNs === undefined) {
       const reason = REFUSAL_BY_CODE[errorCode!];
@@ -146,14 +140,15 @@ export class MetricsRecorder implements RequestObserver {
     versionLoaded: (model, _version, seconds) => this.f.modelLoadDuration.labels(model).observe(seconds),
     versionHooks: (model, version): VersionHooks => {
       const v = String(version);
-      const size = this.f.batchSize.labels(model, v);
-      const closed = Object.fromEntries(CLOSED_BY.map((c) => [c, this.f.batches.labels(model, v, c)])) as Record<BatchClosedBy, Counter.Internal>;
+      const size = this.f.batchSize.bind(model, v);
+      const closed: Partial<Record<BatchClosedBy, Tally>> = {};
+      // Rare, so straight to prom-client; inc(0) makes the series exist (at 0) from the load on.
       const restarts = this.f.workerRestarts.labels(model, v);
       restarts.inc(0);
       return {
         onBatch: (rows, closedBy) => {
           size.observe(rows);
-          closed[closedBy].inc();
+          (closed[closedBy] ??= this.f.batches.bind(model, v, closedBy)).value++;
         },
         onWorkerReplaced: () => restarts.inc(),
       };
@@ -185,6 +180,6 @@ export class MetricsRecorder implements RequestObserver {
       s.tenants.set(tenant, byStatus);
     }
     const label = this.tenantLabel(tenant);
-    childFor(byStatus, errorCode, (code) => this.f.tenantRequests.labels(label, s.model, code)).inc();
+    tallyFor(byStatus, errorCode, (code) => this.f.tenantRequests.bind(label, s.model, code)).value++;
   }
 }

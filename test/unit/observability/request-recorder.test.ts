@@ -1,5 +1,6 @@
 /**
- * The metrics recorder on its own registry: series bound once per version (no labels() call per request),
+ * The metrics recorder on its own registry: tallies bound once per version (no binding and no prom-client call
+ * per request; values reach prom-client when the registry collects),
  * status names, refusals from outcomes that never left the queue, the tenant cap, and the registry hooks.
  */
 import { Registry } from 'prom-client';
@@ -43,13 +44,15 @@ it('binds a version series once and counts requests, rows and durations on it', 
   const { registry, families, recorder } = setup();
   const v1 = version('scale', 1);
   recorder.request(v1, 'amaas', undefined, ok(3), null);
-  const labels = jest.spyOn(families.requests, 'labels');
-  const observeLabels = jest.spyOn(families.requestDuration, 'labels');
+  const labels = jest.spyOn(families.requests, 'bind');
+  const observeLabels = jest.spyOn(families.requestDuration, 'bind');
+  const promClient = [jest.spyOn(families.requests.counter, 'labels'), jest.spyOn(families.requests.counter, 'inc')];
   recorder.request(v1, 'amaas', undefined, ok(2), null);
   recorder.request(v1, 'kserve', undefined, ok(1), null);
-  // OK children of every protocol were bound with the series: later requests bind nothing.
+  // OK tallies of every protocol were bound with the series: later requests bind nothing and call no prom-client.
   expect(labels).not.toHaveBeenCalled();
   expect(observeLabels).not.toHaveBeenCalled();
+  for (const spy of promClient) expect(spy).not.toHaveBeenCalled();
   expect(await value(registry, 'amaas_requests_total', { model: 'scale', version: '1', protocol: 'amaas', code: 'OK' })).toBe(2);
   expect(await value(registry, 'amaas_requests_total', { model: 'scale', version: '1', protocol: 'kserve', code: 'OK' })).toBe(1);
   expect(await value(registry, 'amaas_requests_total', { model: 'scale', version: '1', protocol: 'rest', code: 'OK' })).toBe(0);
@@ -59,6 +62,7 @@ it('binds a version series once and counts requests, rows and durations on it', 
   expect(await value(registry, 'amaas_queue_duration_seconds_sum', { model: 'scale', version: '1' })).toBeCloseTo(0.003, 12);
   expect(await value(registry, 'amaas_compute_duration_seconds_sum', { model: 'scale', version: '1' })).toBeCloseTo(0.006, 12);
 
+  for (const spy of promClient) spy.mockRestore();
   // An error status is bound on its first use, then reused.
   recorder.request(v1, 'amaas', undefined, { ...refused }, 'AMAAS_ERR_SHAPE_MISMATCH');
   recorder.request(v1, 'amaas', undefined, { ...refused }, 'AMAAS_ERR_DATATYPE_MISMATCH');
