@@ -49,3 +49,38 @@ export interface LogConfig {
 export function resolveLogs(c: LogInput): LogConfig {
   return { accessLog: c.access_log };
 }
+
+// ---- Traces: OpenTelemetry (src/observability/tracing.ts) -----------------------------------------------
+
+export const TracingSettings = {
+  /** OpenTelemetry traces; off unless `otlp_endpoint` is set. */
+  tracing: z
+    .object({
+      /**
+       * The collector's OTLP/HTTP endpoint: a URL with a path is used as the traces URL, one without gets
+       * OTLP's `/v1/traces` (`http://otel-collector:4318` -> `http://otel-collector:4318/v1/traces`). Unset:
+       * tracing is off and costs nothing per request.
+       */
+      otlp_endpoint: z.url({ protocol: /^https?$/ }).optional(),
+      /** Share of calls without a sampled `traceparent` that are traced, 0..1 (default 1). */
+      sampling_ratio: z.number().min(0).max(1).default(1),
+      /** The `service.name` resource attribute of every span. */
+      service_name: z.string().min(1).default('amaas'),
+    })
+    .strict()
+    .default({ sampling_ratio: 1, service_name: 'amaas' }),
+};
+
+type TracingInput = { [K in keyof typeof TracingSettings]: z.output<(typeof TracingSettings)[K]> };
+
+export interface TracingConfig {
+  /** null: tracing is off. */
+  readonly otlpEndpoint: string | null;
+  readonly samplingRatio: number;
+  readonly serviceName: string;
+}
+
+export function resolveTracing(c: TracingInput): { readonly tracing: TracingConfig } {
+  const t = c.tracing;
+  return { tracing: Object.freeze({ otlpEndpoint: t.otlp_endpoint ?? null, samplingRatio: t.sampling_ratio, serviceName: t.service_name }) };
+}

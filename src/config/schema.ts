@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, resolveLogs, resolveObservability } from './observability-schema';
+import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
@@ -202,6 +202,8 @@ export const ServerConfigSchema = z
     ...ObservabilitySettings,
     /** access_log (observability-schema.ts). */
     ...LogSettings,
+    /** tracing.* (observability-schema.ts). */
+    ...TracingSettings,
     /** Largest gRPC message accepted or sent, in bytes. Larger ones fail with RESOURCE_EXHAUSTED. */
     max_message_bytes: z
       .number()
@@ -335,6 +337,8 @@ export const ServerConfigSchema = z
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
 export interface ServerConfig extends ObservabilityConfig, LogConfig {
+  /** OpenTelemetry traces (tracing.*); otlpEndpoint null: off. */
+  readonly tracing: TracingConfig;
   readonly modelRepository: string;
   readonly host: string;
   readonly port: number;
@@ -402,6 +406,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     httpPort: c.http_port ?? null,
     ...resolveObservability(c),
     ...resolveLogs(c),
+    ...resolveTracing(c),
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,

@@ -9,3 +9,5 @@ export type { MetricsServer } from './metrics-server';
 export { AccessLog } from './access-log';
 export type { AccessEntry, AccessLogMode, AccessProtocol, AccessSite } from './access-log';
 export { MAX_REQUEST_ID_LENGTH, REQUEST_ID_KEY, acceptRequestId, isValidRequestId, itemRequestId, newRequestId, requestIdMetadata, requestIdOf } from './request-id';
+// Traces: OpenTelemetry spans per call, queue/compute, and per batch (tracing.ts).
+export { CallSpan, TRACE_FLUSH_TIMEOUT_MS, Tracing, createTracing, tracesUrl, tracingActivity } from './tracing';

@@ -4,12 +4,15 @@
  * scheduling and pool layers know nothing of how they are recorded; every hook is optional.
  */
 import type { BatchClosedBy } from '../scheduling/batch-policy';
+import type { BatchTraceHook } from '../scheduling/dynamic-batcher';
 
 export interface VersionHooks {
   /** A batch launched (dynamically batched versions only): its rows and why it closed. */
   readonly onBatch?: (rows: number, closedBy: BatchClosedBy) => void;
   /** A worker died while the version served; Piscina starts another in its place. */
   readonly onWorkerReplaced?: () => void;
+  /** Tracing on: the span of each batch (dynamically batched versions only). */
+  readonly traceBatch?: BatchTraceHook;
 }
 
 export interface ModelHooks {

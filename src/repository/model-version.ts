@@ -141,7 +141,7 @@ export class ModelVersion {
         version: this.version,
         signature,
         scheduler: batching.enabled
-          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize, onBatch: hooks.onBatch })
+          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize, onBatch: hooks.onBatch, traceBatch: hooks.traceBatch })
           : new UnbatchedScheduler(pool, c.maxQueueSize),
         config: c,
         maxBatchSize: batching.maxRequestRows,

@@ -37,7 +37,15 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   readonly timer?: BatchTimer;
   /** Told of every batch as it launches: its rows and why it closed (metrics; scheduling knows no metrics library). */
   readonly onBatch?: (rows: number, closedBy: BatchClosedBy) => void;
+  /** Tracing on: makes each batch's span (scheduling knows no tracing library either). */
+  readonly traceBatch?: BatchTraceHook;
 }
+
+/**
+ * Called at launch for a batch with at least one traced member: the traces of those members (InferenceJob.trace),
+ * the batch's request and row counts and why it closed. Returns what to call when the run ends.
+ */
+export type BatchTraceHook = (traces: readonly unknown[], requests: number, rows: number, closedBy: BatchClosedBy) => (failed: boolean) => void;
 
 /** Counters for tests and diagnostics; they only grow. */
 export interface BatcherStats {
@@ -231,15 +239,18 @@ export class DynamicBatcher implements Scheduler {
     this.stats.requests += members.length;
     if (members.length > 1) this.stats.mergedRequests += members.length;
     this.options.onBatch?.(rows, closedBy(reason, this.options.maxQueueDelayMicroseconds));
+    const traced = this.options.traceBatch ? this.traceBatch(this.options.traceBatch, members, rows, reason) : undefined;
     const run = this.drain.started(rows);
     this.runBatch(members)
       .then(
         (results) => {
+          traced?.(false);
           this.drain.finished(run, true);
           members.forEach((m, i) => m.resolve(results[i]));
         },
         // One failure of the merged run is every member's failure.
         (err) => {
+          traced?.(true);
           this.drain.finished(run, false);
           members.forEach((m) => m.reject(err));
         },
@@ -250,6 +261,13 @@ export class DynamicBatcher implements Scheduler {
         this.pump();
         this.checkIdle();
       });
+  }
+
+  /** The batch's span, when some member is traced (one with none gets no span). */
+  private traceBatch(hook: BatchTraceHook, members: readonly Waiting[], rows: number, reason: CloseReason): ((failed: boolean) => void) | undefined {
+    const traces: unknown[] = [];
+    for (const m of members) if (m.job.trace !== undefined) traces.push(m.job.trace);
+    return traces.length === 0 ? undefined : hook(traces, members.length, rows, closedBy(reason, this.options.maxQueueDelayMicroseconds));
   }
 
   private async runBatch(members: readonly Waiting[]): Promise<Record<string, TensorPayload>[]> {

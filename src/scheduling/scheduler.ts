@@ -28,6 +28,11 @@ export interface InferenceJob {
   readonly deadline?: number;
   /** Called when the job leaves the queue for a worker: ends its queue time, starts its compute time. */
   readonly onStart?: () => void;
+  /**
+   * The request's trace (tracing on and the request sampled), opaque here: a batching scheduler hands the traces
+   * of a batch's members to its batch hook (DynamicBatcherOptions.traceBatch), which links the batch to them.
+   */
+  readonly trace?: unknown;
 }
 
 export interface Scheduler {

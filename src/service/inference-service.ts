@@ -12,6 +12,7 @@ import type { ServingVersion } from '../repository/model-version';
 import { Identity, assertModelVisible } from '../security';
 import { ModelStatistics, RequestOutcome } from './model-statistics';
 import type { Protocol, RefusalReason, RequestObserver } from './request-observer';
+import type { RequestTrace } from './request-trace';
 import { validateRequest } from './request-validation';
 
 export interface InferenceRequest {
@@ -56,8 +57,9 @@ export class InferenceService {
   /**
    * `deadline`: when the server must have answered (ms since the epoch; CallSignal.deadline), or undefined.
    * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_DEADLINE_EXCEEDED.
+   * `trace`: the request's trace, only when it is traced (src/observability/tracing.ts).
    */
-  async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number): Promise<InferenceResult> {
+  async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number, trace?: RequestTrace): Promise<InferenceResult> {
     let target: ServingVersion;
     try {
       assertModelVisible(request.identity, this.registry, request.modelName);
@@ -69,11 +71,11 @@ export class InferenceService {
     const received = process.hrtime.bigint();
     let started: bigint | undefined;
     try {
-      const result = await this.run(target, request, signal, deadline, () => (started = process.hrtime.bigint()));
-      this.record(target, request, received, started, null);
+      const result = await this.run(target, request, signal, deadline, () => (started = process.hrtime.bigint()), trace);
+      this.record(target, request, received, started, null, trace);
       return result;
     } catch (err) {
-      this.record(target, request, received, started, toAmaasError(err).code);
+      this.record(target, request, received, started, toAmaasError(err).code, trace);
       throw err;
     }
   }
@@ -86,7 +88,14 @@ export class InferenceService {
   }
 
   /** One record per request that reached a version, feeding ModelStatistics and the observer alike. */
-  private record(target: ServingVersion, request: InferenceRequest, received: bigint, started: bigint | undefined, errorCode: ErrorCode | null): void {
+  private record(
+    target: ServingVersion,
+    request: InferenceRequest,
+    received: bigint,
+    started: bigint | undefined,
+    errorCode: ErrorCode | null,
+    trace: RequestTrace | undefined,
+  ): void {
     const done = process.hrtime.bigint();
     // Rows of a batch count as inferences when the model's first dimension is its (dynamic) batch dimension.
     const first = request.inputs[0];
@@ -100,13 +109,21 @@ export class InferenceService {
     };
     this.statistics.record(target.model, target.version, outcome);
     this.observer?.request(target, request.protocol, request.identity, outcome, errorCode);
+    trace?.served(target, received, started, done, errorCode);
   }
 
-  private async run(target: ServingVersion, request: InferenceRequest, signal: AbortSignal | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {
+  private async run(
+    target: ServingVersion,
+    request: InferenceRequest,
+    signal: AbortSignal | undefined,
+    deadline: number | undefined,
+    onStart: () => void,
+    trace: RequestTrace | undefined,
+  ): Promise<InferenceResult> {
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
     const inputs: Record<string, JobInput> = {};
     for (const t of request.inputs) inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
-    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, deadline, onStart });
+    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, deadline, onStart, trace });
     return {
       modelName: target.model,
       modelVersion: target.version,
