@@ -24,7 +24,7 @@ import { ModelRegistry } from './repository/model-registry';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
-import { MetricsServer, createServerMetrics } from './observability';
+import { MetricsServer, createServerMetrics, createTracing } from './observability';
 
 const log = createLogger('server');
 
@@ -57,7 +57,9 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   // metrics_port set: one prom-client registry for this server, fed through hooks (none when metrics are off).
   const metrics = config.metricsPort === null ? null : createServerMetrics();
   const security: Security = createSecurity(config, metrics?.securityHooks);
-  const registry = new ModelRegistry(metrics?.modelHooks);
+  // tracing.otlp_endpoint set: this server's own tracer provider; it adds each batch's span to the registry's hooks.
+  const tracing = createTracing(config.tracing);
+  const registry = new ModelRegistry(tracing ? tracing.modelHooks(metrics?.modelHooks) : metrics?.modelHooks);
   metrics?.watch(registry);
   // explicit: only the models named in load_model at start; none and poll: what each version_policy selects.
   try {
@@ -68,7 +70,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   }
 
   const drain = new DrainState();
-  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security, accessLog: new AccessLog(config.accessLog) };
+  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security, accessLog: new AccessLog(config.accessLog), tracing };
   const grpcServer = new grpc.Server({
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,
@@ -94,6 +96,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     await metricsServer?.close();
     await registry.unloadAll();
     await security.close();
+    await tracing?.shutdown();
     throw err;
   };
   let port: number;
@@ -157,6 +160,8 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
       await pollStopped;
       await registry.unloadAll();
       await security.close();
+      // Every call and batch has ended: export the last spans (bounded by TRACE_FLUSH_TIMEOUT_MS).
+      await tracing?.shutdown();
       // Last, so Prometheus can still scrape the drain.
       await metricsServer?.close();
       log.info('stopped');

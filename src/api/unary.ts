@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
 import { type AccessSite, requestIdMetadata, requestIdOf } from '../observability';
 import { Identity, identityOf } from '../security';
+import type { RequestTrace } from '../service/request-trace';
 import { ModelFields, accessFailed, accessOk } from './access';
 import { callSignal } from './call-signal';
 import type { ApiContext } from './context';
@@ -36,9 +37,10 @@ export function unary<Req, Res>(
 
 /**
  * Runs one inference request; `deadline` is when the server must have answered (see CallSignal); `identity`
- * is the caller the security gate let through (undefined when auth is off).
+ * is the caller the security gate let through (undefined when auth is off); `trace` the request's trace when
+ * it is traced (for InferenceService.infer).
  */
-export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number, identity?: Identity) => Promise<Res>;
+export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number, identity?: Identity, trace?: RequestTrace) => Promise<Res>;
 
 export function unaryInference<Req extends ModelFields & { readonly id?: string }, Res extends ModelFields>(
   ctx: ApiContext,
@@ -50,11 +52,14 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
     // x-request-id when the caller sent a valid one, else the request's own id field, else a new one.
     const requestId = requestIdOf(call.metadata, call.request.id);
     const identity = identityOf(call);
+    // Tracing off: undefined, and nothing below does any tracing work.
+    const span = ctx.tracing?.grpcCall(call.metadata, site, requestId);
     const fail = (err: unknown) => {
       const s = statusOf(err, requestId);
       call.sendMetadata(requestIdMetadata(requestId));
       callback(serviceError(s));
       accessFailed(ctx, site, requestId, started, call.request, s, identity);
+      span?.endGrpc(s.code, s.errorCode, s.details);
     };
     if (ctx.drain.draining) {
       ctx.service.refused('draining');
@@ -62,12 +67,13 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
       return;
     }
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
-    run(ctx, call.request, cs.signal, cs.deadline, identity)
+    run(ctx, call.request, cs.signal, cs.deadline, identity, span)
       .then(
         (response) => {
           call.sendMetadata(requestIdMetadata(requestId));
           callback(null, response);
           accessOk(ctx, site, requestId, started, response, identity);
+          span?.endGrpcOk();
         },
         fail,
       )

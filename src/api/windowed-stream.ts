@@ -7,9 +7,9 @@
  * item read gets exactly one answer. On shutdown the stream stops reading, answers what it has read, and
  * ends with UNAVAILABLE so the client knows to resend what it got no answer for.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
-import { requestIdMetadata, requestIdOf } from '../observability';
+import { type AccessSite, type CallSpan, requestIdMetadata, requestIdOf } from '../observability';
 import { CallSignal, callSignal } from './call-signal';
 import type { ApiContext } from './context';
 import { toServiceError } from './status-map';
@@ -18,8 +18,9 @@ import { toServiceError } from './status-map';
  * Answers one item; must not reject: failures become answers of their own (an item status, an error message).
  * `deadline`: the stream's server-side deadline (CallSignal.deadline), shared by its items. `streamId`: the
  * stream's request id, an item's own when it has no valid id of its own (request-id.ts itemRequestId).
+ * `stream`: the stream's span when it is traced, the parent of each item's span (CallSpan.item).
  */
-export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined, streamId: string) => Promise<Res>;
+export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined, streamId: string, stream: CallSpan | undefined) => Promise<Res>;
 
 class WindowedStream<Req, Res> {
   private inFlight = 0;
@@ -30,15 +31,19 @@ class WindowedStream<Req, Res> {
   private readonly cs: CallSignal;
   private readonly stopListeningForDrain: () => void;
   private readonly requestId: string;
+  /** The stream's server span (tracing on and sampled), ended with the stream. */
+  private readonly span: CallSpan | undefined;
 
   constructor(
     private readonly ctx: ApiContext,
     private readonly call: grpc.ServerDuplexStream<Req, Res>,
     private readonly answer: AnswerItem<Req, Res>,
+    site: AccessSite,
   ) {
     this.cs = callSignal(call, ctx.config.deadlineMarginMs);
     // The stream's id (x-request-id or a new one) goes back at once in the initial metadata.
     this.requestId = requestIdOf(call.metadata);
+    this.span = ctx.tracing?.grpcCall(call.metadata, site, this.requestId);
     call.sendMetadata(requestIdMetadata(this.requestId));
     this.stopListeningForDrain = ctx.drain.onDrain(() => this.beginDrain());
     call.on('data', (item: Req) => this.onItem(item));
@@ -50,14 +55,14 @@ class WindowedStream<Req, Res> {
       this.writeBlocked = false;
       this.updateFlow();
     });
-    call.on('cancelled', () => this.close());
+    call.on('cancelled', () => this.close(grpc.status.CANCELLED));
     if (ctx.drain.draining) this.beginDrain();
   }
 
   private onItem(item: Req): void {
     this.inFlight++;
     this.updateFlow();
-    void this.answer(item, this.cs.signal, this.cs.deadline, this.requestId).then((answer) => {
+    void this.answer(item, this.cs.signal, this.cs.deadline, this.requestId, this.span).then((answer) => {
       this.inFlight--;
       if (this.finished) return;
       if (!this.call.write(answer)) this.writeBlocked = true;
@@ -83,10 +88,10 @@ class WindowedStream<Req, Res> {
   private maybeFinish(): void {
     if (this.finished || this.inFlight > 0) return;
     if (this.readEnded) {
-      this.close();
+      this.close(grpc.status.OK);
       this.call.end();
     } else if (this.draining) {
-      this.close();
+      this.close(grpc.status.UNAVAILABLE);
       this.call.emit(
         'error',
         toServiceError(
@@ -99,14 +104,18 @@ class WindowedStream<Req, Res> {
     }
   }
 
-  private close(): void {
+  /** `code`: the stream's final status, for its span. */
+  private close(code: grpc.status): void {
     if (this.finished) return;
     this.finished = true;
     this.cs.dispose();
     this.stopListeningForDrain();
+    if (code === grpc.status.OK) this.span?.endGrpcOk();
+    else this.span?.endGrpc(code);
   }
 }
 
-export function serveWindowedStream<Req, Res>(ctx: ApiContext, call: grpc.ServerDuplexStream<Req, Res>, answer: AnswerItem<Req, Res>): void {
-  new WindowedStream(ctx, call, answer);
+/** `site`: the stream's RPC (its span's name and attributes). */
+export function serveWindowedStream<Req, Res>(ctx: ApiContext, call: grpc.ServerDuplexStream<Req, Res>, answer: AnswerItem<Req, Res>, site: AccessSite): void {
+  new WindowedStream(ctx, call, answer, site);
 }

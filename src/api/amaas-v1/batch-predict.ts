@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
-import { type AccessSite, itemRequestId } from '../../observability';
+import { type AccessSite, type CallSpan, itemRequestId } from '../../observability';
 import { Identity, identityOf } from '../../security';
 import { accessFailed, accessOk } from '../access';
 import type { ApiContext } from '../context';
@@ -18,24 +18,33 @@ const OK = { code: grpc.status.OK, message: '', error_code: '' };
 const SITE: AccessSite = { protocol: 'amaas', method: 'BatchPredict' };
 
 function answerItem(ctx: ApiContext, identity: Identity | undefined) {
-  return async (item: WireBatchPredictRequest, signal: AbortSignal, deadline: number | undefined, streamId: string): Promise<WireBatchPredictResponse> => {
+  return async (
+    item: WireBatchPredictRequest,
+    signal: AbortSignal,
+    deadline: number | undefined,
+    streamId: string,
+    stream: CallSpan | undefined,
+  ): Promise<WireBatchPredictResponse> => {
     const started = ctx.accessLog.start();
     const id = item.request?.id ?? '';
     // The item's own id is its request id; one without a valid id is logged under the stream's.
     const requestId = itemRequestId(id, streamId);
+    const span = stream?.item(requestId);
     try {
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
-      const response = await runPredict(ctx, item.request, signal, deadline, identity);
+      const response = await runPredict(ctx, item.request, signal, deadline, identity, span);
       accessOk(ctx, SITE, requestId, started, response, identity);
+      span?.endGrpcOk();
       return { id, status: OK, response };
     } catch (err) {
       const s = statusOf(err, requestId);
       accessFailed(ctx, SITE, requestId, started, item.request, s, identity);
+      span?.endGrpc(s.code, s.errorCode, s.details);
       return { id, status: { code: s.code, message: s.details, error_code: s.errorCode }, response: null };
     }
   };
 }
 
 export function batchPredictHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireBatchPredictRequest, WireBatchPredictResponse> {
-  return (call) => serveWindowedStream(ctx, call, answerItem(ctx, identityOf(call)));
+  return (call) => serveWindowedStream(ctx, call, answerItem(ctx, identityOf(call)), SITE);
 }

@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
 import type { Identity } from '../../security';
+import type { RequestTrace } from '../../service/request-trace';
 import { unaryInference } from '../unary';
 import type { WirePredictRequest, WirePredictResponse } from './messages';
 import { decodePredictRequest, encodePredictResponse } from './predict-wire';
@@ -13,9 +14,10 @@ export async function runPredict(
   signal: AbortSignal,
   deadline?: number,
   identity?: Identity,
+  trace?: RequestTrace,
 ): Promise<WirePredictResponse> {
   const { request, encoding } = decodePredictRequest(wire, identity);
-  const result = await ctx.service.infer(request, signal, deadline);
+  const result = await ctx.service.infer(request, signal, deadline, trace);
   return encodePredictResponse(result, encoding, ctx.config.maxMessageBytes);
 }
 

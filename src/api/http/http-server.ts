@@ -19,6 +19,10 @@ import { HttpAnswer, route } from './routes';
 
 const log = createLogger('http');
 
+/** The infer route's template (http.route of its span). */
+const inferRoute = (segments: readonly string[]): string =>
+  segments[3] === 'versions' ? '/v2/models/{model}/versions/{version}/infer' : '/v2/models/{model}/infer';
+
 export interface HttpBinding {
   readonly port: number;
   /** Stops accepting connections and resolves once the requests in progress have been answered. */
@@ -92,23 +96,27 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
     // The security gate decides before routing (security/index.ts); a refused request reads no body.
     const call = { method: req.method ?? 'GET', segments, headers: req.headers, socket: req.socket, requestId };
     const infer = isRestInfer(call.method, segments);
+    // Tracing off (or another route): undefined, and nothing below does any tracing work.
+    const span = infer ? ctx.tracing?.httpCall(req.headers, call.method, inferRoute(segments), requestId) : undefined;
     let identity: Identity | undefined;
     Promise.resolve()
       .then(() => ctx.security.authenticateHttp(call))
       .then((who) => {
         identity = who;
-        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity });
+        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity, trace: span });
       })
       .then(
         (answer) => {
           ctx.security.auditHttpOutcome(call, identity, '', segments[2]);
           if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity);
+          span?.endHttp(answer.status);
           return answer;
         },
         (err): HttpAnswer => {
           const e = httpErrorOf(err, requestId);
           ctx.security.auditHttpOutcome(call, identity, e.errorCode, segments[2]);
           if (infer) accessHttp(ctx, requestId, started, segments, e.status, e.errorCode, identity);
+          span?.endHttp(e.status, e.errorCode);
           log.debug('request failed', { path: url.pathname, status: e.status, code: e.errorCode, request_id: requestId });
           return { status: e.status, body: e.body, headers: e.headers };
         },

@@ -7,6 +7,7 @@ import { excerpt } from '../../errors-format';
 import { HEALTH_FALSE_HTTP_STATUS, HEALTH_TRUE_HTTP_STATUS } from '../http-status-map';
 import type { ApiContext } from '../context';
 import { assertModelVisible, type Identity } from '../../security';
+import type { RequestTrace } from '../../service/request-trace';
 import { parseVersionString } from '../kserve/infer-wire';
 import { modelMetadata, modelReady, serverMetadata } from '../kserve/metadata-wire';
 import { decodeInferJson, encodeInferJson } from './infer-json';
@@ -25,6 +26,8 @@ export interface HttpRequest {
   readonly signal: AbortSignal;
   /** The caller the security gate let through (undefined when auth is off or for an open health route). */
   readonly identity?: Identity;
+  /** The request's trace (the infer route, tracing on and sampled). */
+  readonly trace?: RequestTrace;
 }
 
 const ok = (body: unknown): HttpAnswer => ({ status: 200, body });
@@ -69,7 +72,7 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
       throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
     }
     const request = { ...decodeInferJson(model, version, await req.json()), identity: req.identity };
-    const result = await ctx.service.infer(request, req.signal);
+    const result = await ctx.service.infer(request, req.signal, undefined, req.trace);
     return ok(encodeInferJson(result));
   }
   throw notRouted(req);

@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
 import type { Identity } from '../../security';
+import type { RequestTrace } from '../../service/request-trace';
 import { unaryInference } from '../unary';
 import { decodeInferRequest, encodeInferResponse } from './infer-wire';
 import type { WireModelInferRequest, WireModelInferResponse } from './messages';
@@ -13,9 +14,10 @@ export async function runModelInfer(
   signal: AbortSignal,
   deadline?: number,
   identity?: Identity,
+  trace?: RequestTrace,
 ): Promise<WireModelInferResponse> {
   const { request, raw } = decodeInferRequest(wire, identity);
-  const result = await ctx.service.infer(request, signal, deadline);
+  const result = await ctx.service.infer(request, signal, deadline, trace);
   return encodeInferResponse(result, raw, ctx.config.maxMessageBytes);
 }
 

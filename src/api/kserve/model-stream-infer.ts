@@ -35,21 +35,29 @@ function errorAnswer(request: WireModelInferRequest, s: StatusOf): WireModelStre
 export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreamingCall<WireModelInferRequest, WireModelStreamInferResponse> {
   return (call) => {
     const identity = identityOf(call);
-    serveWindowedStream(ctx, call, (request, signal, deadline, streamId) => {
-      const started = ctx.accessLog.start();
-      // The request's own id is its request id; one without a valid id is logged under the stream's.
-      const requestId = itemRequestId(request.id, streamId);
-      return runModelInfer(ctx, request, signal, deadline, identity).then(
-        (response): WireModelStreamInferResponse => {
-          accessOk(ctx, SITE, requestId, started, response, identity);
-          return { error_message: '', infer_response: response };
-        },
-        (err) => {
-          const s = statusOf(err, requestId);
-          accessFailed(ctx, SITE, requestId, started, request, s, identity);
-          return errorAnswer(request, s);
-        },
-      );
-    });
+    serveWindowedStream(
+      ctx,
+      call,
+      (request, signal, deadline, streamId, stream) => {
+        const started = ctx.accessLog.start();
+        // The request's own id is its request id; one without a valid id is logged under the stream's.
+        const requestId = itemRequestId(request.id, streamId);
+        const span = stream?.item(requestId);
+        return runModelInfer(ctx, request, signal, deadline, identity, span).then(
+          (response): WireModelStreamInferResponse => {
+            accessOk(ctx, SITE, requestId, started, response, identity);
+            span?.endGrpcOk();
+            return { error_message: '', infer_response: response };
+          },
+          (err) => {
+            const s = statusOf(err, requestId);
+            accessFailed(ctx, SITE, requestId, started, request, s, identity);
+            span?.endGrpc(s.code, s.errorCode, s.details);
+            return errorAnswer(request, s);
+          },
+        );
+      },
+      SITE,
+    );
   };
 }
