@@ -40,8 +40,8 @@ const stderrText: LogDestination = { write: (line) => void process.stderr.write(
  */
 export const REDACTED_FIELDS = ['authorization', 'api_key', 'apiKey', 'key', 'token', 'password', 'headers.authorization'];
 
-/** The pino options every amaas logger shares (exported for the logger's unit tests). */
-export function pinoOptions(): pino.LoggerOptions {
+/** The pino options every amaas logger shares. */
+function pinoOptions(): pino.LoggerOptions {
   return {
     level: 'debug',
     base: undefined,
@@ -112,11 +112,6 @@ const hub = new LogHub(process.stderr.isTTY ? stderrText : stderrJson);
 /** Sets the threshold of every module's logger (modules named in AMAAS_TRACE keep debug). */
 export function setLogLevel(level: LogLevel): void {
   hub.setLevel(level);
-}
-
-/** The process-wide threshold (log_level). */
-export function logLevel(): LogLevel {
-  return hub.level;
 }
 
 export function createLogger(module: string): Logger {
