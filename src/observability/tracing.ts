@@ -4,9 +4,10 @@
  * spans under it (trace-spans.ts); one span per executed batch, linked to the spans of the requests it ran.
  * Spans leave through a BatchSpanProcessor to an OTLP/HTTP (JSON) exporter.
  *
- * Nothing is global: the provider is this server's own, never registered with the API, and no context
- * manager is installed; the span of a call travels explicitly (handler -> service -> scheduler), so with
- * tracing off there is no Tracing object at all and the handlers' one null check is the whole cost.
+ * The provider is this server's own, never registered with the API, and no context manager is installed (the
+ * one global touched is the SDK's diagnostic logger, for export warnings). The span of a call travels
+ * explicitly (handler -> service -> scheduler), so with tracing off there is no Tracing object at all and a
+ * null check at each of those steps is the whole cost.
  */
 import * as grpc from '@grpc/grpc-js';
 import { DiagLogLevel, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, diag } from '@opentelemetry/api';
