@@ -1,7 +1,7 @@
 /**
  * node dist/bench/ab-host.js '[{"label":"plain","repo":"/tmp/r1","configFile":null}, ...]'
  *
- * Several amaas servers in one Node process, for security-ab.ts --one-process. Servers in separate processes
+ * Several amaas servers in one Node process, for layer-ab.ts --one-process. Servers in separate processes
  * differ by several per cent in throughput for reasons that have nothing to do with what they run (thread
  * placement, JIT state); servers that share one process, one main thread and one JIT share those too, so an
  * A/B between them measures what their configurations differ in. Only one is under load at a time.
