@@ -126,32 +126,22 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
       registers,
     }),
   };
-  new Gauge({
-    name: 'amaas_queue_depth',
-    help: 'Requests waiting in the version queue, read at scrape time.',
-    labelNames: mv,
-    registers,
-    collect() {
-      this.reset();
-      eachVersion(models(), (model, version, v) => {
-        const s = v.scheduler;
-        if (s) this.labels(model, version).set(s.queued);
-      });
-    },
-  });
-  new Gauge({
-    name: 'amaas_inflight_requests',
-    help: 'Requests handed to the version workers and not yet answered, read at scrape time.',
-    labelNames: mv,
-    registers,
-    collect() {
-      this.reset();
-      eachVersion(models(), (model, version, v) => {
-        const s = v.scheduler;
-        if (s) this.labels(model, version).set(s.running);
-      });
-    },
-  });
+  const schedulerGauge = (name: string, help: string, read: (s: { queued: number; running: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: mv,
+      registers,
+      collect() {
+        this.reset();
+        eachVersion(models(), (model, version, v) => {
+          const s = v.scheduler;
+          if (s) this.labels(model, version).set(read(s));
+        });
+      },
+    });
+  schedulerGauge('amaas_queue_depth', 'Requests waiting in the version queue, read at scrape time.', (s) => s.queued);
+  schedulerGauge('amaas_inflight_requests', 'Requests handed to the version workers and not yet answered, read at scrape time.', (s) => s.running);
   new Gauge({
     name: 'amaas_model_state',
     help: 'The version state: 1 for its current state, 0 for the others.',

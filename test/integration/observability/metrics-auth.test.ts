@@ -6,20 +6,15 @@
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AmaasClient } from '../../../src/client/amaas-client';
 import { makeRepository } from '../../helpers/model-repository';
 import { scrape } from '../../helpers/prometheus-text';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { until } from '../../helpers/until';
-import { KEYS, failure, httpRequest, scaleInferJson, securityDir, tenantsYaml } from '../security/security-fixtures';
+import { KEYS, failure, httpRequest, scaleInferJson, securityDir, tenantsYaml, SdkClients } from '../security/security-fixtures';
 
 let ts: TestServer;
-const clients: AmaasClient[] = [];
-const sdk = (apiKey?: string) => {
-  const c = new AmaasClient(ts.address, apiKey === undefined ? {} : { apiKey });
-  clients.push(c);
-  return c;
-};
+const clients = new SdkClients(() => ts.address);
+const sdk = (apiKey?: string) => clients.with(apiKey);
 const x = { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };
 
 beforeAll(async () => {
@@ -31,7 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   await ts?.stop();
 });
 

@@ -9,24 +9,19 @@
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AmaasClient } from '../../../src/client/amaas-client';
 import { makeRepository } from '../../helpers/model-repository';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { OipClient } from '../kserve/oip-client';
 import { fp32Bytes } from '../kserve/oip-fixtures';
-import { KEYS, RawStubs, bearer, failure, httpRequest, scaleInferJson, scalePredict, securityDir, tenantsYaml, withAuthorization } from './security-fixtures';
+import { KEYS, RawStubs, bearer, failure, httpRequest, scaleInferJson, scalePredict, securityDir, tenantsYaml, withAuthorization, SdkClients } from './security-fixtures';
 
 let repo: string;
 let ts: TestServer;
 let raw: RawStubs;
 let oip: OipClient;
 let http: number;
-const clients: AmaasClient[] = [];
-const sdk = (apiKey?: string) => {
-  const c = new AmaasClient(ts.address, apiKey === undefined ? {} : { apiKey });
-  clients.push(c);
-  return c;
-};
+const clients = new SdkClients(() => ts.address);
+const sdk = (apiKey?: string) => clients.with(apiKey);
 const x = { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };
 
 beforeAll(async () => {
@@ -41,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   raw.close();
   oip.close();
   await ts.stop();

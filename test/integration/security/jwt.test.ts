@@ -20,7 +20,7 @@ import { TestServer, startTestServer } from '../../helpers/test-server';
 import { until } from '../../helpers/until';
 import { OipClient } from '../kserve/oip-client';
 import { fp32Bytes } from '../kserve/oip-fixtures';
-import { KEYS, bearer, failure, httpRequest, replaceFile, scaleInferJson, securityDir, tenantsYaml } from './security-fixtures';
+import { KEYS, bearer, failure, httpRequest, replaceFile, scaleInferJson, securityDir, tenantsYaml, SdkClients } from './security-fixtures';
 
 const ISSUER = 'https://login.example.test';
 const AUDIENCE = 'amaas';
@@ -80,12 +80,8 @@ let second: SigningKey;
 let stranger: SigningKey;
 /** Every bad token the tests sent: none may appear in the audit file. */
 const badTokens: string[] = [];
-const clients: AmaasClient[] = [];
-const sdk = (apiKey?: string) => {
-  const c = new AmaasClient(ts.address, apiKey === undefined ? {} : { apiKey });
-  clients.push(c);
-  return c;
-};
+const clients = new SdkClients(() => ts.address);
+const sdk = (apiKey?: string) => clients.with(apiKey);
 
 beforeAll(async () => {
   [first, second, stranger] = await Promise.all([signingKey('key-1'), signingKey('key-2'), signingKey('key-1')]);
@@ -106,7 +102,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  clients.closeAll();
   oip.close();
   await ts.stop();
 });
@@ -313,14 +309,14 @@ describe('auth.jwt.jwks_url', () => {
 
   it('fetches the JWKS from the URL, caches it, and verifies tokens with it', async () => {
     const c = new AmaasClient(other.address, { apiKey: await sign(first) });
-    clients.push(c);
+    clients.track(c);
     const r = await c.predict('scale', x);
     expect(Array.from(r.outputs.y.data as Float32Array)).toEqual([3, 5, 7, 9]);
     expect(served).toBe(1);
     await c.predict('scale', x);
     expect(served).toBe(1);
     const bad = new AmaasClient(other.address, { apiKey: await sign(stranger) });
-    clients.push(bad);
+    clients.track(bad);
     expect((await failure(bad.predict('scale', x))).code).toBe(grpc.status.UNAUTHENTICATED);
   });
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { amaasV1Service, healthService, modelRepositoryService } from '../../../src/api/protos';
 import { ERROR_CODE_METADATA_KEY } from '../../../src/api/status-map';
+import { AmaasClient } from '../../../src/client/amaas-client';
 
 export const KEYS = {
   /** alpha: infer + metadata on `scale`. */
@@ -59,6 +60,30 @@ export function securityDir(): string {
 }
 
 /** Replaces a file's contents in one rename, as editors and config management do. */
+/**
+ * SDK clients with one key each (or none), made on demand against an address the test learns later, and all
+ * closed by closeAll() in afterAll.
+ */
+export class SdkClients {
+  private readonly open: AmaasClient[] = [];
+
+  constructor(private readonly address: () => string) {}
+
+  with(apiKey?: string): AmaasClient {
+    return this.track(new AmaasClient(this.address(), apiKey === undefined ? {} : { apiKey }));
+  }
+
+  /** A client the test made itself, closed with the rest. */
+  track(c: AmaasClient): AmaasClient {
+    this.open.push(c);
+    return c;
+  }
+
+  closeAll(): void {
+    for (const c of this.open) c.close();
+  }
+}
+
 export function replaceFile(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
