@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { JWTPayload, createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose';
-import type { JwtConfig } from '../config/schema';
+import type { JwtConfig } from '../config/security-schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { createLogger } from '../observability/logging';
 import { ModelMatcher, matcherFor } from './model-patterns';

@@ -12,7 +12,7 @@
  * grpc-js's createSsl(null) or Node's setSecureContext defaults, which fall back to the public roots.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { TlsConfig } from '../config/schema';
+import type { TlsConfig } from '../config/security-schema';
 import type { SecureContextWatcher } from '@grpc/grpc-js/build/src/server-credentials';
 import { TlsMaterial, TlsWatch, loadTlsMaterial, secureContextOptions, watchTlsFiles } from './tls-files';
 

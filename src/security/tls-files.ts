@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
-import type { TlsConfig } from '../config/schema';
+import type { TlsConfig } from '../config/security-schema';
 import { AmaasError } from '../errors';
 import { createLogger } from '../observability/logging';
 import { fileSignature } from './file-signature';

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { TlsConfig } from '../config/schema';
+import type { TlsConfig } from '../config/security-schema';
 import { TlsWatch, loadTlsMaterial, secureContextOptions, watchTlsFiles } from './tls-files';
 
 /** A clear-text server when tls is null; otherwise HTTPS (throws AMAAS_ERR_CONFIG_INVALID for a bad file). */

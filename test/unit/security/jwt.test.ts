@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { KeyLike } from 'jose';
-import { JwtConfig, resolveServerConfig } from '../../../src/config/schema';
+import { resolveServerConfig } from '../../../src/config/schema';
+import type { JwtConfig } from '../../../src/config/security-schema';
 import { hashKeyHex } from '../../../src/security/api-keys';
 import { Decision, Gate, UNAUTHENTICATED_MESSAGE } from '../../../src/security/gate';
 import { JwtVerifier, looksLikeJwt, readJwksFile } from '../../../src/security/jwt';
