@@ -25,7 +25,7 @@ import { makeCa, serverCertificate } from '../test/helpers/certificates';
 import type { BaselineResult } from './baseline-ort';
 import { BENCH_MODELS, BenchModel } from './bench-models';
 import type { LoadResult, LoadSpec } from './load-client';
-import { LatencySummary, cpuSeconds, mainThreadCpuSeconds, median, sampleRss, summarize } from './stats';
+import { LatencySummary, ThreadCpu, cpuSeconds, mainThreadCpuSeconds, median, sampleRss, summarize, threadCpuSeconds } from './stats';
 
 const execFileP = promisify(execFile);
 const DIST_BENCH = path.join(PACKAGE_ROOT, 'dist', 'bench');
@@ -63,6 +63,8 @@ export interface LoadPoint {
   serverCpuCores?: number;
   /** The server's main (gRPC) thread alone, in cores. */
   serverMainCpuCores?: number;
+  /** The server's CPU in cores by thread (stats.ts threadCpuSeconds). */
+  serverThreadCpuCores?: ThreadCpu;
   serverRssPeakMiB?: number;
 }
 
@@ -156,6 +158,7 @@ export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: nu
   const per = Array.from({ length: clients }, (_, i) => Math.floor(concurrency / clients) + (i < concurrency % clients ? 1 : 0)).filter((c) => c > 0);
   const cpu0 = serverPid ? cpuSeconds(serverPid) : 0;
   const main0 = serverPid ? mainThreadCpuSeconds(serverPid) : 0;
+  const threads0 = serverPid ? threadCpuSeconds(serverPid) : null;
   const rss = serverPid ? sampleRss(serverPid) : null;
   const t0 = Date.now();
   const results = await Promise.all(
@@ -179,6 +182,9 @@ export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: nu
   if (serverPid && rss) {
     point.serverCpuCores = (cpuSeconds(serverPid) - cpu0) / wallS;
     point.serverMainCpuCores = (mainThreadCpuSeconds(serverPid) - main0) / wallS;
+    const threads = threadCpuSeconds(serverPid);
+    point.serverThreadCpuCores = { main: 0, worker: 0, onnxruntime: 0, other: 0 };
+    for (const k of Object.keys(threads) as (keyof ThreadCpu)[]) point.serverThreadCpuCores[k] = (threads[k] - threads0![k]) / wallS;
     point.serverRssPeakMiB = rss.stop().peak;
   }
   return point;
@@ -258,7 +264,12 @@ async function main(): Promise<void> {
     const p99 = median(pts.map((p) => p.latency.p99));
     const errors = pts.reduce((n, p) => n + Object.values(p.errors).reduce((a, b) => a + b, 0), 0);
     let line = `c=${o.concurrency[i]}: ${fmt(tput)} req/s, p50 ${fmt(p50, 2)} ms, p90 ${fmt(median(pts.map((p) => p.latency.p90)), 2)} ms, p99 ${fmt(p99, 2)} ms, max ${fmt(median(pts.map((p) => p.latency.max)), 2)} ms, errors ${errors}, server CPU ${fmt(median(pts.map((p) => p.serverCpuCores ?? 0)), 2)} cores, RSS peak ${fmt(median(pts.map((p) => p.serverRssPeakMiB ?? 0)))} MiB`;
+    // CPU per request by thread: it does not depend on the client sharing the cores, so it is the figure to drive down.
+    const perRequest = (k: keyof ThreadCpu) => fmt(median(pts.map((p) => (1e6 * (p.serverThreadCpuCores?.[k] ?? 0)) / p.throughput)));
+    line += `\n      CPU per request: gRPC thread ${perRequest('main')} µs, workers ${perRequest('worker')} µs, onnxruntime pools ${perRequest('onnxruntime')} µs, other threads ${perRequest('other')} µs`;
     if (o.ceilings) {
+      const echoCpu = median(runs.map((r) => (1e6 * (r.echo[i].serverCpuCores ?? 0)) / r.echo[i].throughput));
+      line += `; echo server ${fmt(echoCpu)} µs per call`;
       const echo = median(runs.map((r) => r.echo[i].throughput));
       const ortBest = median(runs.map((r) => r.ort!.best.samplesPerSec));
       const samplesPerReq = BENCH_MODELS[o.model].input.dims[0];

@@ -1,5 +1,6 @@
 /** Latency summaries and process sampling shared by the bench tools. */
 import fs from 'node:fs';
+import { THREAD_NAMES } from '../src/pool/thread-names';
 
 export interface LatencySummary {
   count: number;
@@ -27,6 +28,32 @@ export function cpuSeconds(pid: number): number {
  */
 export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU seconds of a server's threads by what they do (src/pool/thread-names.ts); `other`: V8's, libuv's and the rest. */
+export interface ThreadCpu {
+  main: number;
+  worker: number;
+  onnxruntime: number;
+  other: number;
+}
+
+/** A process's CPU seconds split by thread: the main (gRPC) thread, then by thread name. Linux /proc. */
+export function threadCpuSeconds(pid: number): ThreadCpu {
+  const cpu: ThreadCpu = { main: 0, worker: 0, onnxruntime: 0, other: 0 };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const seconds = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      if (tid === String(pid)) cpu.main += seconds;
+      else if (name === THREAD_NAMES.worker) cpu.worker += seconds;
+      else if (name === THREAD_NAMES.onnxruntime) cpu.onnxruntime += seconds;
+      else cpu.other += seconds;
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return cpu;
 }
 
 function statCpuSeconds(file: string): number {

@@ -20,6 +20,7 @@ import { classifyRunError } from '../src/pool/worker-errors';
 import { relativeTo } from '../src/errors-format';
 import { WarmupRequest, generatedWarmupNote, generatedWarmupRequests, sampleWarmupRequests } from '../src/pool/warmup-requests';
 import { holdIfAsked } from './test-hold';
+import { THREAD_NAMES, nameThisThread } from '../src/pool/thread-names';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,16 @@ function lowerThreadPriority(nice: number): string | null {
 }
 
 async function openSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure> {
+  // onnxruntime's threads, started while the session is created, inherit this name; the worker takes its own after.
+  nameThisThread(THREAD_NAMES.onnxruntime);
+  try {
+    return await createSession(c);
+  } finally {
+    nameThisThread(THREAD_NAMES.worker);
+  }
+}
+
+async function createSession(c: WorkerConfig): Promise<OpenSession | WorkerFailure> {
   const warnings: string[] = [];
   const notNiced = lowerThreadPriority(c.nice);
   if (notNiced) warnings.push(notNiced);
