@@ -5,8 +5,9 @@
  *
  * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
  * measures the two ceilings it is compared with: raw onnxruntime-node on the same thread budget (best
- * configuration and batch size) and a grpc-js echo server with the same payload and clients. Prints
- * throughput, latency percentiles, errors, server CPU and RSS, and each ratio; writes JSON. Every loop is
+ * configuration and batch size) and a grpc-js echo server with the same payload and clients; for unary
+ * amaas.v1 also the reference first server (first-server.ts). Prints throughput, latency percentiles, errors,
+ * server CPU (by thread) and RSS, and each ratio; writes JSON. Every loop is
  * bounded by the duration and a request count, and only 127.0.0.1 is targeted.
  *
  * --api-key KEY serves with a tenants file that admits KEY (tenant `bench`, every model, infer and metadata)
@@ -71,6 +72,8 @@ export interface LoadPoint {
 export interface BenchRun {
   amaas: LoadPoint[];
   echo: LoadPoint[];
+  /** The reference first server (first-server.ts), driven like amaas; empty with --no-ceilings. */
+  first: LoadPoint[];
   ort: BaselineResult | null;
 }
 
@@ -193,7 +196,7 @@ export async function drive(spec: Omit<LoadSpec, 'concurrency'>, concurrency: nu
 async function runOnce(o: Options): Promise<BenchRun> {
   const model = BENCH_MODELS[o.model];
   const repo = await prepareRepository(model, o);
-  const run: BenchRun = { amaas: [], echo: [], ort: null };
+  const run: BenchRun = { amaas: [], echo: [], first: [], ort: null };
   const base = { model: model.name, input: { name: model.input.name, dims: [...model.input.dims] }, mode: o.mode, maxRequests: MAX_REQUESTS_PER_CLIENT };
 
   const securityDir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-security-'));
@@ -215,6 +218,20 @@ async function runOnce(o: Options): Promise<BenchRun> {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     fs.rmSync(securityDir, { recursive: true, force: true });
+  }
+
+  if (o.ceilings && o.protocol === 'amaas' && o.mode === 'unary') {
+    // The server a Node developer writes first, on the same model, clients and concurrencies.
+    const first = spawn(process.execPath, [path.join(DIST_BENCH, 'first-server.js'), path.join(repo, model.name, '1', 'model.onnx')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const address = await waitForLine(first, /first server on (\S+)/);
+      const firstSpec = { ...base, target: 'amaas' as const, address };
+      await drive({ ...firstSpec, durationMs: WARMUP_MS }, Math.max(...o.concurrency), 1);
+      for (const c of o.concurrency) run.first.push(await drive({ ...firstSpec, durationMs: o.durationS * 1000 }, c, o.clients, first.pid));
+    } finally {
+      first.kill('SIGTERM');
+      await new Promise((r) => first.once('exit', r));
+    }
   }
 
   if (o.ceilings) {
@@ -271,6 +288,13 @@ async function main(): Promise<void> {
       const echoCpu = median(runs.map((r) => (1e6 * (r.echo[i].serverCpuCores ?? 0)) / r.echo[i].throughput));
       line += `; echo server ${fmt(echoCpu)} µs per call`;
       const echo = median(runs.map((r) => r.echo[i].throughput));
+      if (runs[0].first?.length) {
+        const first = runs.map((r) => r.first[i]);
+        const firstTput = median(first.map((p) => p.throughput));
+        const firstP50 = median(first.map((p) => p.latency.p50));
+        const firstMain = median(first.map((p) => (1e6 * (p.serverMainCpuCores ?? 0)) / p.throughput));
+        line += `\n      first server: ${fmt(firstTput)} req/s, p50 ${fmt(firstP50, 2)} ms, main thread ${fmt(firstMain)} µs per request; amaas/first throughput ${fmt(tput / firstTput, 2)}, p50 ${fmt(p50 / firstP50, 2)}`;
+      }
       const ortBest = median(runs.map((r) => r.ort!.best.samplesPerSec));
       const samplesPerReq = BENCH_MODELS[o.model].input.dims[0];
       line += `\n      ceilings: echo ${fmt(echo)} calls/s, raw onnxruntime best ${fmt(ortBest)} samples/s (${runs[0].ort!.best.workers}x${runs[0].ort!.best.threads} threads, batch ${runs[0].ort!.best.batch}), raw batch-1 p50 ${fmt(median(runs.map((r) => r.ort!.batch1.p50Ms)), 3)} ms`;
