@@ -75,6 +75,9 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,
     'grpc.max_send_message_length': config.maxMessageBytes,
+    // Connection ageing (off unless configured), so long-lived client connections move to new replicas.
+    ...(config.maxConnectionAgeMs === null ? {} : { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs }),
+    ...(config.maxConnectionAgeGraceMs === null ? {} : { 'grpc.max_connection_age_grace_ms': config.maxConnectionAgeGraceMs }),
   });
   // Inference responses skip proto-loader's fromObject copy (direct-encoding.ts); the rest keep its serializers.
   grpcServer.addService(withDirectResponseEncoding(amaasV1Service().service, ['Predict', 'BatchPredict']), {

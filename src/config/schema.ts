@@ -221,6 +221,15 @@ export const ServerConfigSchema = z
      * Default 5 ms: more than a loopback or LAN round trip and the timer's 1 ms granularity.
      */
     deadline_margin_ms: z.number().int().min(0).max(60_000).default(DEFAULT_DEADLINE_MARGIN_MS),
+    /**
+     * Close each client connection this long after it opened (grpc-js's grpc.max_connection_age_ms, with its
+     * ±10 % jitter): the server sends HTTP/2 GOAWAY and the client opens a new connection, so a client that
+     * holds one connection for hours reaches replicas added since. Unset: connections live as long as their
+     * clients keep them. For meshes and L4 balancers; an L7 balancer (Envoy, nginx grpc_pass) balances per call.
+     */
+    max_connection_age_ms: z.number().int().min(1).optional(),
+    /** After the GOAWAY, how long calls in flight on the old connection may take before it is closed (grpc.max_connection_age_grace_ms). Unset: no limit. */
+    max_connection_age_grace_ms: z.number().int().min(0).optional(),
     /** Log level: error, warn, info or debug. */
     log_level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     /**
@@ -253,6 +262,10 @@ export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityCo
   readonly drainTimeoutMs: number;
   /** The server answers a call this many ms before its deadline (deadline_margin_ms). */
   readonly deadlineMarginMs: number;
+  /** max_connection_age_ms; null: connections are not aged. */
+  readonly maxConnectionAgeMs: number | null;
+  /** max_connection_age_grace_ms; null: no limit after the GOAWAY. */
+  readonly maxConnectionAgeGraceMs: number | null;
   readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
   readonly modelControlMode: 'none' | 'poll' | 'explicit';
   readonly repositoryPollSecs: number;
@@ -273,6 +286,8 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,
     deadlineMarginMs: c.deadline_margin_ms,
+    maxConnectionAgeMs: c.max_connection_age_ms ?? null,
+    maxConnectionAgeGraceMs: c.max_connection_age_grace_ms ?? null,
     logLevel: c.log_level,
     modelControlMode: c.model_control_mode,
     repositoryPollSecs: c.repository_poll_secs,
