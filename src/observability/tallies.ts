@@ -11,23 +11,37 @@ export class Tally {
   value = 0;
 }
 
-const keyOf = (labels: readonly string[]) => labels.join('\u0000');
+/** A metric family's series: one tally per label set (values in the family's label order), made on first bind. */
+class Series<T> {
+  private readonly byKey = new Map<string, { readonly labels: readonly string[]; readonly tally: T }>();
+
+  constructor(private readonly make: () => T) {}
+
+  /** The same tally on every call with the same labels. */
+  bind(labels: readonly string[]): T {
+    const key = labels.join('\u0000');
+    let s = this.byKey.get(key);
+    if (!s) {
+      s = { labels, tally: this.make() };
+      this.byKey.set(key, s);
+    }
+    return s.tally;
+  }
+
+  values(): IterableIterator<{ readonly labels: readonly string[]; readonly tally: T }> {
+    return this.byKey.values();
+  }
+}
 
 /** A prom-client Counter whose series are Tallies: bind once per label set, publish at scrape time. */
 export class TalliedCounter<L extends string> {
-  private readonly series = new Map<string, { readonly labels: readonly string[]; readonly tally: Tally }>();
+  private readonly series = new Series(() => new Tally());
 
   constructor(readonly counter: Counter<L>) {}
 
   /** The tally of one label set (label values in the counter's label order); the same one on every call. */
   bind(...labels: string[]): Tally {
-    const key = keyOf(labels);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { labels, tally: new Tally() };
-      this.series.set(key, s);
-    }
-    return s.tally;
+    return this.series.bind(labels);
   }
 
   /** The counter's collect(): sets every series to its tally. */
@@ -71,7 +85,7 @@ interface HistogramSample {
 export class TalliedHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, { readonly labels: readonly string[]; readonly tally: HistogramTally }>();
+  private readonly series: Series<HistogramTally>;
 
   readonly name: string;
   readonly help: string;
@@ -83,17 +97,12 @@ export class TalliedHistogram {
     this.help = config.help;
     this.labelNames = config.labelNames;
     this.buckets = config.buckets;
+    this.series = new Series(() => new HistogramTally(this.buckets));
     config.registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
   bind(...labels: string[]): HistogramTally {
-    const key = keyOf(labels);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { labels, tally: new HistogramTally(this.buckets) };
-      this.series.set(key, s);
-    }
-    return s.tally;
+    return this.series.bind(labels);
   }
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: HistogramSample[] }> {
@@ -113,7 +122,10 @@ export class TalliedHistogram {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
-  reset(): void {
-    this.series.clear();
-  }
+  /**
+   * Part of the registry's metric interface (Registry.resetMetrics). Series are cumulative and bound by the
+   * recorder for the version's lifetime; dropping them here would leave those tallies counting unseen, so, as
+   * with the tallied counters (publish() sets them from their tallies), nothing is reset.
+   */
+  reset(): void {}
 }
