@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AccessSite } from '../observability';
-import type { Identity } from '../security';
+import { type Identity, httpAccess } from '../security';
 import type { ApiContext } from './context';
 import type { StatusOf } from './status-map';
 
@@ -73,7 +73,7 @@ export function accessHttp(
   });
 }
 
-/** Whether a REST request is an inference (the one route with an access-log line). */
+/** Whether a REST request is an inference (the one route with an access-log line): the route table's own answer. */
 export function isRestInfer(method: string, segments: readonly string[]): boolean {
-  return method === 'POST' && segments[0] === 'v2' && segments[1] === 'models' && segments[segments.length - 1] === 'infer';
+  return httpAccess(method, segments) === 'infer';
 }

@@ -24,6 +24,7 @@ export { assertModelVisible, visibleModels } from './model-access';
 export { createTlsServerCredentials } from './tls-credentials';
 export { createHttpTransport } from './tls-http';
 export { createKey, tenantsFileLine } from './key-generator';
+export { httpAccess } from './method-scopes';
 export type { Identity } from './types';
 
 const log = createLogger('security');
