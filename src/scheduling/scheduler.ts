@@ -14,6 +14,19 @@ export interface JobInput {
   readonly data: InputData;
 }
 
+/** Within a tenant's share, higher priority is served first; aging lifts a waiting job so low never starves. */
+export type Priority = 'high' | 'normal' | 'low';
+
+/** Who a job is for, as the fair scheduler sees it (filled by the service from the caller's identity). */
+export interface JobTenant {
+  readonly name: string;
+  /** Share of a contended version, in rows, relative to the other tenants queued there. */
+  readonly weight: number;
+  readonly priority: Priority;
+  /** This tenant's own cap on queued jobs per version (besides the version's max_queue_size); unset: none. */
+  readonly maxQueued?: number;
+}
+
 export interface InferenceJob {
   /** Borrowed bytes are copied exactly once, by the scheduler, into buffers that then move to the worker. */
   readonly inputs: Record<string, JobInput>;
@@ -33,6 +46,8 @@ export interface InferenceJob {
    * of a batch's members to its batch hook (DynamicBatcherOptions.traceBatch), which links the batch to them.
    */
   readonly trace?: unknown;
+  /** Absent: the one implicit tenant (no auth, or an in-process caller). */
+  readonly tenant?: JobTenant;
 }
 
 export interface Scheduler {

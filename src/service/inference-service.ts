@@ -7,7 +7,7 @@ import type { InputTensor, Tensor } from '../codec/tensor-codec';
 import { AmaasError, ErrorCode, toAmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
-import type { JobInput } from '../scheduling/scheduler';
+import type { JobInput, Priority } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
 import { Identity, assertModelVisible } from '../security';
 import { ModelStatistics, RequestOutcome } from './model-statistics';
@@ -31,6 +31,8 @@ export interface InferenceRequest {
    * outside the caller's patterns is refused here like one that does not exist. Undefined: an in-process caller.
    */
   readonly identity?: Identity;
+  /** Asked for by the caller (OIP `priority` parameter, amaas.v1 field); capped by the tenant's priority. */
+  readonly priority?: Priority;
 }
 
 export interface InferenceResult {
