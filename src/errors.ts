@@ -20,6 +20,9 @@ export const ErrorCodes = {
   // Size and load limits.
   AMAAS_ERR_MESSAGE_TOO_LARGE: 'AMAAS_ERR_MESSAGE_TOO_LARGE',
   AMAAS_ERR_QUEUE_FULL: 'AMAAS_ERR_QUEUE_FULL',
+  AMAAS_ERR_RATE_LIMITED: 'AMAAS_ERR_RATE_LIMITED',
+  AMAAS_ERR_CONCURRENCY_LIMIT: 'AMAAS_ERR_CONCURRENCY_LIMIT',
+  AMAAS_ERR_OVERLOADED: 'AMAAS_ERR_OVERLOADED',
   // The model or server cannot take the request now; a retry elsewhere or later may succeed.
   AMAAS_ERR_MODEL_UNAVAILABLE: 'AMAAS_ERR_MODEL_UNAVAILABLE',
   AMAAS_ERR_SHUTTING_DOWN: 'AMAAS_ERR_SHUTTING_DOWN',
@@ -33,6 +36,12 @@ export const ErrorCodes = {
   AMAAS_ERR_MODEL_LOAD_FAILED: 'AMAAS_ERR_MODEL_LOAD_FAILED',
   AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE: 'AMAAS_ERR_EXECUTION_PROVIDER_UNAVAILABLE',
   AMAAS_ERR_CHECKSUM_MISMATCH: 'AMAAS_ERR_CHECKSUM_MISMATCH',
+  // Encrypted models (model.onnx.enc, docs/encryption.md).
+  AMAAS_ERR_MODEL_KEY_MISSING: 'AMAAS_ERR_MODEL_KEY_MISSING',
+  AMAAS_ERR_MODEL_KEY_MISMATCH: 'AMAAS_ERR_MODEL_KEY_MISMATCH',
+  AMAAS_ERR_MODEL_TAMPERED: 'AMAAS_ERR_MODEL_TAMPERED',
+  AMAAS_ERR_MODEL_BINDING_MISMATCH: 'AMAAS_ERR_MODEL_BINDING_MISMATCH',
+  AMAAS_ERR_MODEL_ENVELOPE_INVALID: 'AMAAS_ERR_MODEL_ENVELOPE_INVALID',
   // A model-control request that cannot be carried out in the model's current state.
   AMAAS_ERR_NO_PREVIOUS_VERSION: 'AMAAS_ERR_NO_PREVIOUS_VERSION',
   // The caller is not known, or may not do this (security: docs/errors.md).
@@ -46,10 +55,23 @@ export const ErrorCodes = {
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+/**
+ * When and why a refusal for load may be retried: the transports turn it into grpc-retry-pushback-ms and
+ * google.rpc.RetryInfo / QuotaFailure (api/status-map.ts), or Retry-After (api/http-status-map.ts).
+ */
+export interface RetryHint {
+  /** How long the caller should wait before retrying here, in ms (>= 0). */
+  readonly delayMs: number;
+  /** The quota that refused it (google.rpc.QuotaFailure.Violation); absent for a refusal that is no quota. */
+  readonly quota?: { readonly subject: string; readonly description: string };
+}
+
 export class AmaasError extends Error {
   readonly code: ErrorCode;
+  /** Set on refusals for load (rate, concurrency, queue, admission): when to retry. */
+  readonly retry?: RetryHint;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retry?: RetryHint }) {
     // Every code but INTERNAL is an answer to the client (a refusal, a bad request), not a bug: capturing a
     // stack trace for it was the largest cost of our own code per refused call under overload.
     const limit = Error.stackTraceLimit;
@@ -57,6 +79,7 @@ export class AmaasError extends Error {
     super(message, options);
     Error.stackTraceLimit = limit;
     this.code = code;
+    if (options?.retry) this.retry = options.retry;
   }
 }
 AmaasError.prototype.name = 'AmaasError';
