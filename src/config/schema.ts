@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
+import { ResponseCacheConfig, ResponseCacheSettings, resolveResponseCache } from './cache-schema';
 import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
@@ -105,6 +106,8 @@ export const ModelConfigSchema = z
      * the version loads; a mismatch leaves it UNAVAILABLE with AMAAS_ERR_CHECKSUM_MISMATCH's message.
      */
     sha256: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are version numbers'), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')).optional(),
+    /** response_cache.max_bytes (cache-schema.ts). */
+    ...ResponseCacheSettings,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -148,6 +151,8 @@ export interface ModelConfig {
   readonly warmup: WarmupConfig;
   /** Expected SHA-256 (lower-case hex) of model.onnx, by version. */
   readonly sha256: ReadonlyMap<number, string>;
+  /** null: no response cache (the default). */
+  readonly responseCache: ResponseCacheConfig | null;
 }
 
 export type VersionPolicy = 'all' | { readonly latest: number } | { readonly specific: readonly number[] };
@@ -178,6 +183,7 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     defaultVersion: c.default_version ?? null,
     warmup: Object.freeze({ ...c.warmup }),
     sha256: new Map(Object.entries(c.sha256 ?? {}).map(([v, hex]) => [Number(v), hex.toLowerCase()])),
+    responseCache: resolveResponseCache(c.response_cache),
   });
 }
 
