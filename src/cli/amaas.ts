@@ -16,6 +16,7 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../observability/logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
+import { registerBatchCommand } from './batch-command';
 import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
 import { FormatFlags, printResult, withFormatOptions } from './output-format';
@@ -227,5 +228,6 @@ withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
+registerBatchCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -244,7 +244,14 @@ export class AmaasClient {
     const call = (this.stub.BatchPredict as () => grpc.ClientDuplexStream<WireBatchPredictRequest, WireBatchPredictResponse>).call(this.stub);
     let pumpError: unknown = null;
     let callDone = false;
-    call.on('status', () => (callDone = true));
+    // Resolves once the call is over, so the cleanup below never waits on an `items` iterator that is itself
+    // waiting (a windowed producer waits for answers, and none come once the call has ended).
+    const ended = new Promise<void>((resolve) =>
+      call.on('status', () => {
+        callDone = true;
+        resolve();
+      }),
+    );
     const pump = (async () => {
       try {
         for await (const item of items) {
@@ -270,7 +277,7 @@ export class AmaasClient {
       throw withErrorCode(err as grpc.ServiceError);
     } finally {
       call.cancel();
-      await pump;
+      await Promise.race([pump, ended]);
     }
     if (pumpError) throw pumpError;
   }
