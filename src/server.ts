@@ -10,6 +10,7 @@ import { modelRepositoryServiceHandlers } from './api/amaas-v1/model-repository-
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
+import { goAwayGracefully } from './api/graceful-goaway';
 import { healthServiceHandlers } from './api/health';
 import { HealthStatus } from './api/health/health-status';
 import { HttpBinding, startHttpBinding } from './api/http/http-server';
@@ -39,11 +40,19 @@ export interface AmaasServer {
   readonly registry: ModelRegistry;
   /** The security layer (tests wait on its tenants watcher's reloads). */
   readonly security: Security;
+  /** True once the shutdown delay is over and the server drains. */
+  readonly draining: boolean;
   /**
-   * Stops accepting calls, lets in-flight ones finish (cancelling what remains after drain_timeout_ms),
-   * then stops every worker pool. Safe to call more than once.
+   * Turns health NOT_SERVING at once and keeps serving for shutdown_delay_ms (none with `skipDelay`, and a later
+   * call with it cuts a delay in progress short); then sends GOAWAY gracefully, lets in-flight calls finish
+   * (cancelling what remains after drain_timeout_ms) and stops every worker pool. Safe to call more than once.
    */
-  shutdown(): Promise<void>;
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+export interface ShutdownOptions {
+  /** Skip shutdown_delay_ms (SIGINT, a second SIGTERM). */
+  readonly skipDelay?: boolean;
 }
 
 export async function startServer(config: ServerConfig): Promise<AmaasServer> {
@@ -142,8 +151,24 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   });
 
   let stopping: Promise<void> | null = null;
-  const shutdown = () => {
+  let endDelay: (() => void) | null = null;
+  const shutdown = (options: ShutdownOptions = {}) => {
+    if (options.skipDelay) endDelay?.();
     stopping ??= (async () => {
+      // Balancers and probes see NOT_SERVING at once; calls keep being served until they stop coming.
+      drain.markUnready();
+      const delayMs = options.skipDelay ? 0 : config.shutdownDelayMs;
+      if (delayMs > 0) {
+        log.info('not serving; draining after the shutdown delay', { shutdown_delay_ms: delayMs });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          endDelay = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        endDelay = null;
+      }
       log.info('draining', { timeout_ms: config.drainTimeoutMs });
       drain.begin();
       const pollStopped = poller?.stop() ?? Promise.resolve();
@@ -155,7 +180,11 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
           http?.forceClose();
           resolve();
         }, config.drainTimeoutMs);
-        Promise.all([new Promise<void>((done) => grpcServer.tryShutdown(() => done())), httpClosed]).then(() => {
+        // Listeners closed, GOAWAY notice, PING, then the final GOAWAY: no stream already sent is lost.
+        const grpcClosed = goAwayGracefully(grpcServer, Math.min(1000, config.drainTimeoutMs)).then(({ graceful }) => {
+          if (!graceful) log.warn('grpc-js internals not found: closed with tryShutdown, without the GOAWAY notice');
+        });
+        Promise.all([grpcClosed, httpClosed]).then(() => {
           clearTimeout(timer);
           resolve();
         });
@@ -172,5 +201,16 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     return stopping;
   };
 
-  return { address, port, httpPort: http?.port ?? null, metricsPort: metricsServer?.port ?? null, registry, security, shutdown };
+  return {
+    address,
+    port,
+    httpPort: http?.port ?? null,
+    metricsPort: metricsServer?.port ?? null,
+    registry,
+    security,
+    get draining() {
+      return drain.draining;
+    },
+    shutdown,
+  };
 }

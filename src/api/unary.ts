@@ -1,11 +1,10 @@
 /**
  * Unary handler wrappers. `unary` is for control and metadata RPCs: its result is the response, anything it
- * throws goes through the status table. `unaryInference` adds what every inference call needs: refusal while
- * the server drains, the call's deadline and cancellation as an AbortSignal released when the call ends, its
+ * throws goes through the status table. `unaryInference` adds what every inference call needs: the
+ * call's deadline and cancellation as an AbortSignal released when the call ends, its
  * request id (returned as `x-request-id` initial metadata) and its access-log line.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { AmaasError } from '../errors';
 import { type AccessSite, requestIdMetadata, requestIdOf } from '../observability';
 import { Identity, identityOf } from '../security';
 import type { RequestTrace } from '../service/request-trace';
@@ -61,11 +60,8 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
       accessFailed(ctx, site, requestId, started, call.request, s, identity);
       span?.endGrpc(s.code, s.errorCode, s.details);
     };
-    if (ctx.drain.draining) {
-      ctx.service.refused('draining');
-      fail(new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica'));
-      return;
-    }
+    // No refusal while draining: after the GOAWAY the transport takes no new streams, so a call that reaches
+    // this point was already on the wire when the balancer learned of the shutdown, and is served.
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
     run(ctx, call.request, cs.signal, cs.deadline, identity, span)
       .then(

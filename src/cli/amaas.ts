@@ -72,14 +72,16 @@ async function serve(options: ServeOptions): Promise<void> {
     const host = server.address.slice(0, server.address.lastIndexOf(':'));
     process.stdout.write(`amaas metrics on ${host}:${server.metricsPort}\n`);
   }
+  // SIGTERM: NOT_SERVING for shutdown_delay_ms, then drain. SIGINT, or a signal during the delay: drain now.
+  // A signal while draining: exit at once.
   let signals = 0;
   const stop = (signal: string) => {
     signals++;
-    if (signals > 1) {
+    if (server.draining) {
       process.stderr.write(`${signal} again: exiting without draining\n`);
       process.exit(1);
     }
-    server.shutdown().then(
+    server.shutdown({ skipDelay: signal === 'SIGINT' || signals > 1 }).then(
       () => process.exit(0),
       (err) => {
         process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);

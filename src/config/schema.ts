@@ -5,7 +5,6 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
-import { ResponseCacheConfig, ResponseCacheSettings, resolveResponseCache } from './cache-schema';
 import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
@@ -106,8 +105,6 @@ export const ModelConfigSchema = z
      * the version loads; a mismatch leaves it UNAVAILABLE with AMAAS_ERR_CHECKSUM_MISMATCH's message.
      */
     sha256: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are version numbers'), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')).optional(),
-    /** response_cache.max_bytes (cache-schema.ts). */
-    ...ResponseCacheSettings,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -151,8 +148,6 @@ export interface ModelConfig {
   readonly warmup: WarmupConfig;
   /** Expected SHA-256 (lower-case hex) of model.onnx, by version. */
   readonly sha256: ReadonlyMap<number, string>;
-  /** null: no response cache (the default). */
-  readonly responseCache: ResponseCacheConfig | null;
 }
 
 export type VersionPolicy = 'all' | { readonly latest: number } | { readonly specific: readonly number[] };
@@ -183,7 +178,6 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     defaultVersion: c.default_version ?? null,
     warmup: Object.freeze({ ...c.warmup }),
     sha256: new Map(Object.entries(c.sha256 ?? {}).map(([v, hex]) => [Number(v), hex.toLowerCase()])),
-    responseCache: resolveResponseCache(c.response_cache),
   });
 }
 
@@ -218,6 +212,13 @@ export const ServerConfigSchema = z
     stream_window: z.number().int().min(1).max(65536).default(64),
     /** On SIGTERM/SIGINT, how long in-flight calls may take to finish before they are cancelled. */
     drain_timeout_ms: z.number().int().min(0).default(30_000),
+    /**
+     * On SIGTERM, how long health (grpc.health.v1, ServerReady, /v2/health/ready) says NOT_SERVING while the
+     * server still accepts and answers calls, before it drains: time for balancers and Kubernetes' readiness
+     * probes (periodSeconds x failureThreshold) and endpoint updates to stop sending it new calls. SIGINT and a
+     * second SIGTERM skip it. Keep terminationGracePeriodSeconds above this plus drain_timeout_ms.
+     */
+    shutdown_delay_ms: z.number().int().min(0).max(3_600_000).default(5000),
     /**
      * How long before a call's deadline the server answers DEADLINE_EXCEEDED for a request still queued, and
      * the slack deadline-aware admission keeps: a request whose expected queue wait and run would pass
@@ -266,6 +267,8 @@ export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityCo
   readonly maxMessageBytes: number;
   readonly streamWindow: number;
   readonly drainTimeoutMs: number;
+  /** shutdown_delay_ms: NOT_SERVING but still serving, between SIGTERM and the drain. */
+  readonly shutdownDelayMs: number;
   /** The server answers a call this many ms before its deadline (deadline_margin_ms). */
   readonly deadlineMarginMs: number;
   /** max_connection_age_ms; null: connections are not aged. */
@@ -291,6 +294,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     drainTimeoutMs: c.drain_timeout_ms,
+    shutdownDelayMs: c.shutdown_delay_ms,
     deadlineMarginMs: c.deadline_margin_ms,
     maxConnectionAgeMs: c.max_connection_age_ms ?? null,
     maxConnectionAgeGraceMs: c.max_connection_age_grace_ms ?? null,

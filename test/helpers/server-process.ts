@@ -21,7 +21,8 @@ export interface ServerProcess {
 
 export function startServerProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, AMAAS_LOG_LEVEL: 'info', ...env },
+    // No shutdown delay unless a test asks for one: nothing balances across these processes.
+    env: { ...process.env, AMAAS_LOG_LEVEL: 'info', AMAAS_SHUTDOWN_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

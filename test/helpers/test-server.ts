@@ -13,7 +13,7 @@ export interface TestServer {
 
 export async function startTestServer(repository: string, overrides: Partial<ServerConfigInput> = {}): Promise<TestServer> {
   setLogLevel((process.env.AMAAS_LOG_LEVEL as 'error') ?? 'error');
-  const server = await startServer(resolveServerConfig({ model_repository: repository, host: '127.0.0.1', port: 0, ...overrides }));
+  const server = await startServer(resolveServerConfig({ model_repository: repository, host: '127.0.0.1', port: 0, shutdown_delay_ms: 0, ...overrides }));
   const client = new AmaasClient(server.address);
   return {
     server,

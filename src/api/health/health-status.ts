@@ -1,7 +1,7 @@
 /**
  * What grpc.health.v1 reports, derived from the registry and the drain state (transport-neutral):
- * "" and each served service's full name are SERVING until the server drains; a model name is SERVING while
- * its default version is READY and the server is not draining. Any other name is unknown.
+ * "" and each served service's full name are SERVING until the shutdown signal (drain.unready); a model name is
+ * SERVING while its default version is READY and the server is not shutting down. Any other name is unknown.
  */
 import type { ModelRegistry } from '../../repository/model-registry';
 import type { DrainState } from '../drain';
@@ -19,10 +19,10 @@ export class HealthStatus {
 
   /** The status of a service or model name; null when the name is neither. */
   statusOf(name: string): ServingStatus | null {
-    if (SERVER_HEALTH_NAMES.includes(name)) return this.drain.draining ? 'NOT_SERVING' : 'SERVING';
+    if (SERVER_HEALTH_NAMES.includes(name)) return this.drain.unready ? 'NOT_SERVING' : 'SERVING';
     const entry = this.registry.get(name);
     if (!entry) return null;
-    return entry.defaultVersion > 0 && !this.drain.draining ? 'SERVING' : 'NOT_SERVING';
+    return entry.defaultVersion > 0 && !this.drain.unready ? 'SERVING' : 'NOT_SERVING';
   }
 
   /**
@@ -40,7 +40,7 @@ export class HealthStatus {
     const stopRegistry = this.registry.onChange((model) => {
       if (model === name) check();
     });
-    const stopDrain = this.drain.onDrain(check);
+    const stopDrain = this.drain.onUnready(check);
     check();
     return () => {
       stopRegistry();

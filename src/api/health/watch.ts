@@ -1,7 +1,7 @@
 /**
- * grpc.health.v1 Watch: the status now, then every change (SERVICE_UNKNOWN while the name is unknown). When the
- * server drains, the stream gets NOT_SERVING and then ends with UNAVAILABLE, so that it does not hold up the
- * shutdown; watchers reconnect to another replica.
+ * grpc.health.v1 Watch: the status now, then every change (SERVICE_UNKNOWN while the name is unknown). On the
+ * shutdown signal the stream gets NOT_SERVING at once; once the server drains (after shutdown_delay_ms) it ends
+ * with UNAVAILABLE, so that it does not hold up the shutdown; watchers reconnect to another replica.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
@@ -21,7 +21,7 @@ export function healthWatchHandler(health: HealthStatus, drain: DrainState): grp
     const stopWatching = health.watch(call.request.service ?? '', (status) => {
       if (!done) call.write({ status: status ?? 'SERVICE_UNKNOWN' });
     });
-    // Registered after the watch, so the NOT_SERVING update is written before the stream ends.
+    // NOT_SERVING was written when the server turned unready, which always comes before draining.
     const stopDrain = drain.onDrain(() => {
       if (done) return;
       finish();

@@ -50,7 +50,7 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
   if (s.length === 1 && get) return ok(serverMetadata());
   if (s.length === 3 && s[1] === 'health' && get) {
     if (s[2] === 'live') return health('live', true);
-    if (s[2] === 'ready') return health('ready', !ctx.drain.draining);
+    if (s[2] === 'ready') return health('ready', !ctx.drain.unready);
   }
   if (s[1] !== 'models' || s.length < 3) throw notRouted(req);
   // /v2/models/{m}[/versions/{v}][/{action}]
@@ -64,13 +64,10 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
   assertModelVisible(req.identity, ctx.registry, model);
   if (rest.length === 0 && get) return ok(modelMetadata(ctx.registry, model, version));
   if (rest.length === 1 && rest[0] === 'ready' && get) {
-    return health('ready', modelReady(ctx.registry, model, version) && !ctx.drain.draining);
+    return health('ready', modelReady(ctx.registry, model, version) && !ctx.drain.unready);
   }
   if (rest.length === 1 && rest[0] === 'infer' && req.method === 'POST') {
-    if (ctx.drain.draining) {
-      ctx.service.refused('draining');
-      throw new AmaasError('AMAAS_ERR_SHUTTING_DOWN', 'the server is shutting down; retry on another replica');
-    }
+    // Served while draining too: the listener is closed, and this request came on a connection the answer closes.
     const request = { ...decodeInferJson(model, version, await req.json()), identity: req.identity };
     const result = await ctx.service.infer(request, req.signal, undefined, req.trace);
     return ok(encodeInferJson(result));

@@ -9,6 +9,6 @@ import { unary } from '../unary';
 export function modelReadyHandler(ctx: ApiContext) {
   return unary<WireNameVersion, { ready: boolean }>((r, call) => {
     if (r.name) assertModelVisible(identityOf(call), ctx.registry, r.name);
-    return { ready: modelReady(ctx.registry, r.name, parseVersionString(r.version)) && !ctx.drain.draining };
+    return { ready: modelReady(ctx.registry, r.name, parseVersionString(r.version)) && !ctx.drain.unready };
   });
 }

@@ -3,5 +3,5 @@ import type { ApiContext } from '../context';
 import { unary } from '../unary';
 
 export function serverReadyHandler(ctx: ApiContext) {
-  return unary<unknown, { ready: boolean }>(() => ({ ready: !ctx.drain.draining }));
+  return unary<unknown, { ready: boolean }>(() => ({ ready: !ctx.drain.unready }));
 }

@@ -1,0 +1,62 @@
+/**
+ * Closes the gRPC port without losing a stream that a client or balancer already sent (RFC 9113 §6.8).
+ *
+ * What grpc-js offers falls short of this: `tryShutdown()` closes the listeners and calls Node's
+ * `http2session.close()` on each connection, and `drain(port, grace)` does the same to one port (then destroys what
+ * is left after the grace time). `session.close()` sends GOAWAY with the last stream id the session has processed
+ * (Node's C++ `Http2Session::Goaway` picks `nghttp2_session_get_last_proc_stream_id` when given 0), so a request
+ * the peer sent in the same instant carries a higher id and is dropped unprocessed; nginx answers it with an error.
+ *
+ * The graceful sequence, as HTTP/2 describes it: close the listeners (new connections are refused, which a
+ * balancer retries elsewhere); on each connection send GOAWAY with the largest stream id (2^31-1), a notice
+ * that loses nothing: the peer stops opening streams here; then send a PING, whose ack proves that the peer has
+ * read the notice and that every stream it sent before it has arrived; only then `tryShutdown()`, whose GOAWAY
+ * names the true last stream, and which calls back once every stream in flight has ended.
+ *
+ * grpc-js keeps its listeners and sessions private (`http2Servers`, `sessions`, as of 1.14); when it no longer
+ * has them, this falls back to plain `tryShutdown()` (and graceful-goaway.test.ts fails, to say so).
+ */
+import type * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
+
+/** The largest stream id: a GOAWAY naming it refuses nothing the peer has sent. */
+const NOTICE_LAST_STREAM_ID = 2 ** 31 - 1;
+
+interface GrpcServerInternals {
+  readonly http2Servers?: Map<{ close(cb?: () => void): void }, unknown>;
+  readonly sessions?: Map<http2.ServerHttp2Session, unknown>;
+}
+
+/** Sends the GOAWAY notice and resolves when the peer has acked a PING after it (or the session ended, or `boundMs`). */
+function notice(session: http2.ServerHttp2Session, boundMs: number): Promise<void> {
+  if (session.closed || session.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, boundMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    session.once('close', done);
+    try {
+      session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
+      if (!session.ping(done)) done();
+    } catch {
+      done();
+    }
+  });
+}
+
+/**
+ * Stops `server` taking connections and streams gracefully; resolves once every stream has ended (the caller
+ * bounds that with drain_timeout_ms and forceShutdown). `pingBoundMs` caps the wait for a peer that never acks.
+ */
+export async function goAwayGracefully(server: grpc.Server, pingBoundMs = 1000): Promise<{ graceful: boolean }> {
+  const internals = server as unknown as GrpcServerInternals;
+  const graceful = internals.http2Servers instanceof Map && internals.sessions instanceof Map;
+  if (graceful) {
+    for (const listener of internals.http2Servers!.keys()) listener.close();
+    await Promise.all([...internals.sessions!.keys()].map((s) => notice(s, pingBoundMs)));
+  }
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  return { graceful };
+}
