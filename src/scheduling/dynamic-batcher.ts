@@ -5,15 +5,19 @@
  * Like UnbatchedScheduler it keeps a bounded queue (RESOURCE_EXHAUSTED beyond it), drops aborted requests
  * before they reach a worker, and keeps at most 2 x instances batches inside the pool. A batch that could still
  * grow goes to the pool only while some worker has none; until then it keeps growing in the queue.
+ * Within a group, the next rows of a batch are taken in fair-queuing order (fair-queue.ts: priority, then
+ * weighted turns between tenants), so one batch may mix tenants.
  */
 import { performance } from 'node:perf_hooks';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchClosedBy, BatchPolicy, BatchPolicyOptions, Clock, CloseReason, closedBy } from './batch-policy';
 import { DrainRate } from './drain-rate';
+import { FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
-import type { InferenceJob, Scheduler } from './scheduler';
+import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
 import { submitRefusal } from './submit-refusal';
+import { IMPLICIT_TENANT, TenantBacklogs, tenantQueueCap } from './tenant-backlogs';
 
 /** The part of SessionPool the batcher uses; unit tests pass a fake. */
 export interface BatchRunner {
@@ -39,7 +43,14 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   readonly onBatch?: (rows: number, closedBy: BatchClosedBy) => void;
   /** Tracing on: makes each batch's span (scheduling knows no tracing library either). */
   readonly traceBatch?: BatchTraceHook;
+  /** Fair queuing between tenants and priorities (default); false: first come first served, as one tenant. */
+  readonly fair?: boolean;
+  /** Waiting this long lifts a request one priority level (fair queuing). Default DEFAULT_PRIORITY_AGING_MS. */
+  readonly priorityAgingMs?: number;
 }
+
+/** priority_aging_ms's default: a low request waits at most about two of these behind a stream of high ones. */
+export const DEFAULT_PRIORITY_AGING_MS = 1000;
 
 /**
  * Called at launch for a batch with at least one traced member: the traces of those members (InferenceJob.trace),
@@ -62,7 +73,14 @@ export interface BatcherStats {
 interface Waiting {
   readonly job: InferenceJob;
   readonly rows: number;
+  /** The rows it counts for (at least 1), in the fair queue and the drain estimate. */
+  readonly units: number;
   readonly queuedAt: number;
+  /** Its fair-queue lane: the job's tenant and priority, or one shared lane with fairness off. */
+  readonly tenant: string;
+  readonly weight: number;
+  readonly priority: Priority;
+  readonly owner: JobTenant;
   readonly group: Group;
   readonly resolve: (outputs: Record<string, TensorPayload>) => void;
   readonly reject: (err: unknown) => void;
@@ -73,12 +91,7 @@ interface Group {
   readonly key: string;
   /** A request that cannot merge runs alone, without waiting for companions. */
   readonly solo: boolean;
-  readonly waiting: Waiting[];
-}
-
-/** A request's share of the work: its rows, at least 1 (a request whose inputs disagree on rows counts 1). */
-function units(w: Waiting): number {
-  return Math.max(1, w.rows);
+  readonly waiting: FairQueue<Waiting>;
 }
 
 // Node's timers tick in whole milliseconds; setTimeout treats anything below 1 as 1.
@@ -96,8 +109,10 @@ export class DynamicBatcher implements Scheduler {
   private readonly timer: BatchTimer;
   /** Service time per batch and rows per batch, for admission by expected wait (rows are the unit of work). */
   readonly drain: DrainRate;
-  /** Rows of the requests waiting in the queue (a request's rows count at least 1). */
-  private waitingRows = 0;
+  /** What each tenant has waiting (a request's rows count at least 1). */
+  private readonly backlogs = new TenantBacklogs();
+  private readonly fair: boolean;
+  private readonly agingMs: number;
   private readonly concurrency: number;
   private waitingCount = 0;
   private batchesInPool = 0;
@@ -117,6 +132,8 @@ export class DynamicBatcher implements Scheduler {
     this.policy = new BatchPolicy(options, this.clock);
     this.wallClock = options.wallClock ?? Date.now;
     this.drain = new DrainRate(pool.instances, this.clock);
+    this.fair = options.fair ?? true;
+    this.agingMs = options.priorityAgingMs ?? DEFAULT_PRIORITY_AGING_MS;
   }
 
   get queued(): number {
@@ -132,12 +149,16 @@ export class DynamicBatcher implements Scheduler {
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
+    const owner = job.tenant ?? IMPLICIT_TENANT;
+    const rows = rowsOf(job.inputs) ?? 0;
+    const units = Math.max(1, rows);
     const refusal = submitRefusal(job, {
       stopping: this.stopping,
       queued: this.waitingCount,
       maxQueueSize: this.options.maxQueueSize,
-      estimate: () => this.drain.estimate(this.waitingRows),
+      estimate: () => this.drain.estimate(this.backlogs.unitsAhead(owner, units, this.fair)),
       now: this.wallClock(),
+      tenant: { name: owner.name, queued: this.backlogs.queued(owner), cap: tenantQueueCap(owner, this.options.maxQueueSize) },
     });
     if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
@@ -145,8 +166,13 @@ export class DynamicBatcher implements Scheduler {
       const group = this.groupFor(key);
       const waiting: Waiting = {
         job,
-        rows: rowsOf(job.inputs) ?? 0,
+        rows,
+        units,
         queuedAt: this.clock(),
+        tenant: this.fair ? owner.name : '',
+        weight: this.fair ? owner.weight : 1,
+        priority: this.fair ? owner.priority : 'normal',
+        owner,
         group,
         resolve,
         reject,
@@ -161,7 +187,7 @@ export class DynamicBatcher implements Scheduler {
       job.signal?.addEventListener('abort', waiting.onAbort, { once: true });
       group.waiting.push(waiting);
       this.waitingCount++;
-      this.waitingRows += units(waiting);
+      this.backlogs.add(owner, units);
       this.pump();
     });
   }
@@ -169,25 +195,23 @@ export class DynamicBatcher implements Scheduler {
   private groupFor(key: string | null): Group {
     const existing = key === null ? undefined : this.groups.get(key);
     if (existing) return existing;
-    const group: Group = { key: key ?? `solo#${this.soloCount++}`, solo: key === null, waiting: [] };
+    const group: Group = { key: key ?? `solo#${this.soloCount++}`, solo: key === null, waiting: new FairQueue({ agingMs: this.agingMs }) };
     this.groups.set(group.key, group);
     return group;
   }
 
   /** Takes a queued request out (it was aborted); false when it already left the queue. */
   private remove(w: Waiting): boolean {
-    const i = w.group.waiting.indexOf(w);
-    if (i < 0) return false;
-    w.group.waiting.splice(i, 1);
-    if (w.group.waiting.length === 0) this.groups.delete(w.group.key);
+    if (!w.group.waiting.remove(w)) return false;
+    if (w.group.waiting.size === 0) this.groups.delete(w.group.key);
     this.waitingCount--;
-    this.waitingRows -= units(w);
+    this.backlogs.remove(w.owner, w.units);
     return true;
   }
 
   /**
    * Starts every batch the policy closes while the pool has room, oldest group first (so no group starves),
-   * then sets one wake-up for the earliest delay still running. With the pool full no wake-up is needed:
+   * each filled in its group's fair order, then sets one wake-up for the earliest delay still running. With the pool full no wake-up is needed:
    * a finishing batch pumps again, and by then more requests may have joined.
    */
   private pump(): void {
@@ -196,20 +220,22 @@ export class DynamicBatcher implements Scheduler {
       this.wakeUp = null;
     }
     while (this.batchesInPool < this.concurrency && this.waitingCount > 0) {
-      let next: { group: Group; take: number; reason: CloseReason } | null = null;
+      let next: { group: Group; take: number; reason: CloseReason; oldestAt: number } | null = null;
       let earliest = Number.POSITIVE_INFINITY;
+      const now = this.clock();
       for (const group of this.groups.values()) {
-        const head = group.waiting[0];
+        const oldestAt = group.waiting.oldestQueuedAt();
+        // The policy sees the rows in the order they would be taken, just past one batch's worth.
         const decision = this.policy.decide(
-          group.waiting.map((w) => w.rows),
-          head.queuedAt,
+          group.waiting.peek(this.options.maxBatchSize, now).map((w) => w.rows),
+          oldestAt,
           this.stopping || group.solo,
         );
         if (!decision.close) earliest = Math.min(earliest, decision.readyAt);
         // A batch that could still grow waits while every worker already has one: it would only queue behind
         // them, and a finishing batch pumps again. Full, preferred and flushed batches go at once.
         else if (decision.reason === 'delay' && this.batchesInPool >= this.pool.instances) continue;
-        else if (!next || head.queuedAt < next.group.waiting[0].queuedAt) next = { group, take: decision.take, reason: decision.reason };
+        else if (!next || oldestAt < next.oldestAt) next = { group, take: decision.take, reason: decision.reason, oldestAt };
       }
       if (!next) {
         if (Number.isFinite(earliest)) {
@@ -220,16 +246,19 @@ export class DynamicBatcher implements Scheduler {
         }
         return;
       }
-      this.launch(next.group, next.take, next.reason);
+      this.launch(next.group, next.take, next.reason, now);
     }
   }
 
-  private launch(group: Group, take: number, reason: CloseReason): void {
-    const members = group.waiting.splice(0, take);
-    if (group.waiting.length === 0) this.groups.delete(group.key);
+  private launch(group: Group, take: number, reason: CloseReason, now: number): void {
+    const members = group.waiting.take(take, now);
+    if (group.waiting.size === 0) this.groups.delete(group.key);
     this.waitingCount -= members.length;
-    const rows = members.reduce((sum, m) => sum + units(m), 0);
-    this.waitingRows -= rows;
+    let rows = 0;
+    for (const m of members) {
+      rows += m.units;
+      this.backlogs.remove(m.owner, m.units);
+    }
     for (const m of members) m.job.signal?.removeEventListener('abort', m.onAbort);
     // Queue time ends here for every member (ModelStatistics).
     for (const m of members) m.job.onStart?.();

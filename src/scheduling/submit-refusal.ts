@@ -1,7 +1,7 @@
 /**
  * Why a scheduler must refuse a job at submit, before it takes a queue slot: the version is unloading, the
- * caller already gave up, the queue is full, or the expected wait would pass the job's deadline. Both
- * schedulers ask this one function, so their admission rules cannot drift apart.
+ * caller already gave up, the version's queue or the tenant's share of it is full, or the expected wait would
+ * pass the job's deadline. Both schedulers ask this one function, so their admission rules cannot drift apart.
  */
 import { AmaasError } from '../errors';
 import { DrainEstimate, admissionError } from './drain-rate';
@@ -15,6 +15,8 @@ export interface QueueState {
   readonly estimate: () => DrainEstimate | null;
   /** Ms since the epoch, the clock of job deadlines. */
   readonly now: number;
+  /** The job's tenant: its name, the jobs it already has queued here and its cap (tenant-backlogs.ts). */
+  readonly tenant?: { readonly name: string; readonly queued: number; readonly cap: number };
 }
 
 /** The error to reject the job with, or null to queue it. */
@@ -23,6 +25,12 @@ export function submitRefusal(job: InferenceJob, q: QueueState): unknown {
   if (job.signal?.aborted) return job.signal.reason;
   if (q.queued >= q.maxQueueSize) {
     return new AmaasError('AMAAS_ERR_QUEUE_FULL', `the model's queue is full (${q.maxQueueSize} requests waiting); retry later`);
+  }
+  if (q.tenant && q.tenant.queued >= q.tenant.cap) {
+    return new AmaasError(
+      'AMAAS_ERR_QUEUE_FULL',
+      `tenant '${q.tenant.name}' already has ${q.tenant.cap} requests waiting for this model version (its queue limit); retry later`,
+    );
   }
   return admissionError(q.estimate(), job.deadline, q.now);
 }

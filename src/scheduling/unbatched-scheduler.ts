@@ -1,5 +1,6 @@
 /**
- * Runs each job on its own, first come first served. Keeps at most `concurrency` jobs inside the pool (one
+ * Runs each job on its own, in fair-queuing order (fair-queue.ts: priority, then weighted turns between tenants,
+ * each job counting one unit; first come first served with one tenant or fairness off). Keeps at most `concurrency` jobs inside the pool (one
  * running and one ready per worker, so a worker never idles for a round trip) and the rest in its own queue,
  * where a deadline or cancellation can still drop them before they cost any compute.
  */
@@ -8,12 +9,23 @@ import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
 import type { Clock } from './batch-policy';
 import { DrainRate } from './drain-rate';
+import { FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
-import type { InferenceJob, Scheduler } from './scheduler';
+import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
 import { submitRefusal } from './submit-refusal';
+import { IMPLICIT_TENANT, TenantBacklogs, tenantQueueCap } from './tenant-backlogs';
+
+/** priority_aging_ms's default (the batcher's, repeated here so neither scheduler imports the other). */
+const DEFAULT_AGING_MS = 1000;
 
 interface Waiting {
   readonly job: InferenceJob;
+  readonly tenant: string;
+  readonly weight: number;
+  readonly priority: Priority;
+  readonly units: 1;
+  readonly queuedAt: number;
+  readonly owner: JobTenant;
   readonly resolve: (outputs: Record<string, TensorPayload>) => void;
   readonly reject: (err: unknown) => void;
   readonly onAbort: () => void;
@@ -26,10 +38,17 @@ export interface UnbatchedSchedulerOptions {
   readonly clock?: Clock;
   /** Ms since the epoch, the clock of job deadlines; Date.now unless a test injects one. */
   readonly wallClock?: Clock;
+  /** Fair queuing between tenants and priorities (default); false: first come first served, as one tenant. */
+  readonly fair?: boolean;
+  /** Waiting this long lifts a job one priority level. Default 1000. */
+  readonly priorityAgingMs?: number;
 }
 
 export class UnbatchedScheduler implements Scheduler {
-  private readonly queue: Waiting[] = [];
+  private readonly queue: FairQueue<Waiting>;
+  private readonly backlogs = new TenantBacklogs();
+  private readonly fair: boolean;
+  private readonly clock: Clock;
   private inPool = 0;
   private stopping = false;
   private idle: (() => void) | null = null;
@@ -45,11 +64,14 @@ export class UnbatchedScheduler implements Scheduler {
   ) {
     this.concurrency = options.concurrency ?? pool.instances * 2;
     this.wallClock = options.wallClock ?? Date.now;
-    this.drain = new DrainRate(pool.instances, options.clock ?? (() => performance.now()));
+    this.clock = options.clock ?? (() => performance.now());
+    this.drain = new DrainRate(pool.instances, this.clock);
+    this.fair = options.fair ?? true;
+    this.queue = new FairQueue({ agingMs: options.priorityAgingMs ?? DEFAULT_AGING_MS });
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   get running(): number {
@@ -63,23 +85,30 @@ export class UnbatchedScheduler implements Scheduler {
   }
 
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>> {
+    const owner = job.tenant ?? IMPLICIT_TENANT;
     const refusal = submitRefusal(job, {
       stopping: this.stopping,
-      queued: this.queue.length,
+      queued: this.queue.size,
       maxQueueSize: this.maxQueueSize,
-      estimate: () => this.drain.estimate(this.queue.length),
+      estimate: () => this.drain.estimate(this.backlogs.unitsAhead(owner, 1, this.fair)),
       now: this.wallClock(),
+      tenant: { name: owner.name, queued: this.backlogs.queued(owner), cap: tenantQueueCap(owner, this.maxQueueSize) },
     });
     if (refusal) return Promise.reject(refusal);
     return new Promise((resolve, reject) => {
       const waiting: Waiting = {
         job,
+        tenant: this.fair ? owner.name : '',
+        weight: this.fair ? owner.weight : 1,
+        priority: this.fair ? owner.priority : 'normal',
+        units: 1,
+        queuedAt: this.clock(),
+        owner,
         resolve,
         reject,
         onAbort: () => {
-          const i = this.queue.indexOf(waiting);
-          if (i >= 0) {
-            this.queue.splice(i, 1);
+          if (this.queue.remove(waiting)) {
+            this.backlogs.remove(owner, 1);
             reject(job.signal!.reason);
             this.checkIdle();
           }
@@ -87,13 +116,15 @@ export class UnbatchedScheduler implements Scheduler {
       };
       job.signal?.addEventListener('abort', waiting.onAbort, { once: true });
       this.queue.push(waiting);
+      this.backlogs.add(owner, 1);
       this.dispatch();
     });
   }
 
   private dispatch(): void {
-    while (this.inPool < this.concurrency && this.queue.length > 0) {
-      const next = this.queue.shift()!;
+    while (this.inPool < this.concurrency && this.queue.size > 0) {
+      const [next] = this.queue.take(1, this.clock());
+      this.backlogs.remove(next.owner, 1);
       next.job.signal?.removeEventListener('abort', next.onAbort);
       this.inPool++;
       next.job.onStart?.();
@@ -128,12 +159,12 @@ export class UnbatchedScheduler implements Scheduler {
   }
 
   private checkIdle(): void {
-    if (this.idle && this.inPool === 0 && this.queue.length === 0) this.idle();
+    if (this.idle && this.inPool === 0 && this.queue.size === 0) this.idle();
   }
 
   stop(): Promise<void> {
     this.stopping = true;
-    if (this.inPool === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.inPool === 0 && this.queue.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idle = resolve;
     });
