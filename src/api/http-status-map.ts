@@ -5,6 +5,7 @@
 import { ErrorCode, toAmaasError } from '../errors';
 import { bounded } from '../errors-format';
 import { createLogger } from '../observability/logging';
+import { retryHintOf } from './status-details';
 
 const log = createLogger('api');
 
@@ -21,6 +22,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   AMAAS_ERR_OUTPUT_UNKNOWN: 400,
   AMAAS_ERR_MESSAGE_TOO_LARGE: 413,
   AMAAS_ERR_QUEUE_FULL: 429,
+  AMAAS_ERR_RATE_LIMITED: 429,
+  AMAAS_ERR_CONCURRENCY_LIMIT: 429,
+  AMAAS_ERR_OVERLOADED: 429,
   AMAAS_ERR_MODEL_UNAVAILABLE: 503,
   AMAAS_ERR_SHUTTING_DOWN: 503,
   AMAAS_ERR_WORKER_EXITED: 503,
@@ -53,7 +57,7 @@ export interface HttpErrorAnswer {
   readonly errorCode: ErrorCode;
   /** The protocol's error body. */
   readonly body: { error: string };
-  /** Headers the status calls for: `WWW-Authenticate: Bearer` with a 401 (RFC 6750). */
+  /** Headers the status calls for: `WWW-Authenticate: Bearer` with a 401 (RFC 6750), `Retry-After` with a refusal for load. */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -64,5 +68,8 @@ export function httpErrorOf(err: unknown, requestId?: string): HttpErrorAnswer {
   const e = toAmaasError(err);
   if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack, ...(requestId ? { request_id: requestId } : {}) });
   const status = HTTP_STATUS_BY_CODE[e.code] ?? 500;
-  return { status, errorCode: e.code, body: { error: bounded(e.message) }, ...(status === 401 ? { headers: CHALLENGE } : {}) };
+  // Retry-After counts whole seconds (RFC 9110 §10.2.3): the hint rounded up, so a client never retries early.
+  const retry = retryHintOf(e);
+  const headers = status === 401 ? CHALLENGE : retry ? { 'retry-after': String(Math.max(1, Math.ceil(retry.delayMs / 1000))) } : undefined;
+  return { status, errorCode: e.code, body: { error: bounded(e.message) }, ...(headers ? { headers } : {}) };
 }

@@ -5,9 +5,10 @@
  * so no message, however it was built, can make a grpc-message trailer the client refuses.
  */
 import * as grpc from '@grpc/grpc-js';
-import { ErrorCode, toAmaasError } from '../errors';
+import { ErrorCode, RetryHint, toAmaasError } from '../errors';
 import { bounded } from '../errors-format';
 import { createLogger } from '../observability/logging';
+import { addRetryTrailers, retryHintOf } from './status-details';
 
 const log = createLogger('api');
 
@@ -24,6 +25,9 @@ export const GRPC_STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = {
   AMAAS_ERR_OUTPUT_UNKNOWN: grpc.status.INVALID_ARGUMENT,
   AMAAS_ERR_MESSAGE_TOO_LARGE: grpc.status.RESOURCE_EXHAUSTED,
   AMAAS_ERR_QUEUE_FULL: grpc.status.RESOURCE_EXHAUSTED,
+  AMAAS_ERR_RATE_LIMITED: grpc.status.RESOURCE_EXHAUSTED,
+  AMAAS_ERR_CONCURRENCY_LIMIT: grpc.status.RESOURCE_EXHAUSTED,
+  AMAAS_ERR_OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
   AMAAS_ERR_MODEL_UNAVAILABLE: grpc.status.UNAVAILABLE,
   AMAAS_ERR_SHUTTING_DOWN: grpc.status.UNAVAILABLE,
   AMAAS_ERR_WORKER_EXITED: grpc.status.UNAVAILABLE,
@@ -51,6 +55,8 @@ export interface StatusOf {
   readonly code: grpc.status;
   readonly details: string;
   readonly errorCode: ErrorCode;
+  /** A refusal for load: sent as grpc-retry-pushback-ms and grpc-status-details-bin (status-details.ts). */
+  readonly retry?: RetryHint;
 }
 
 /** `requestId`: the call's (observability/request-id.ts), for the log line of an internal error. */
@@ -58,7 +64,8 @@ export function statusOf(err: unknown, requestId?: string): StatusOf {
   const e = toAmaasError(err);
   const code = GRPC_STATUS_BY_CODE[e.code] ?? grpc.status.INTERNAL;
   if (e.code === 'AMAAS_ERR_INTERNAL') log.error('internal error', { message: e.message, stack: e.stack, ...(requestId ? { request_id: requestId } : {}) });
-  return { code, details: bounded(e.message), errorCode: e.code };
+  const retry = retryHintOf(e);
+  return { code, details: bounded(e.message), errorCode: e.code, ...(retry ? { retry } : {}) };
 }
 
 export function toServiceError(err: unknown, requestId?: string): grpc.ServiceError {
@@ -69,5 +76,6 @@ export function toServiceError(err: unknown, requestId?: string): grpc.ServiceEr
 export function serviceError(s: StatusOf): grpc.ServiceError {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_CODE_METADATA_KEY, s.errorCode);
+  if (s.retry) addRetryTrailers(metadata, s.code, s.details, s.errorCode, s.retry);
   return Object.assign(new Error(s.details), { code: s.code, details: s.details, metadata });
 }
