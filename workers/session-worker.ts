@@ -17,6 +17,9 @@ import type {
   WorkerTask,
 } from '../src/pool/messages';
 import { classifyRunError } from '../src/pool/worker-errors';
+import { AmaasError } from '../src/errors';
+import { openModel } from '../src/repository/model-envelope';
+import { keyIdOf } from '../src/repository/model-key';
 import { relativeTo } from '../src/errors-format';
 import { WarmupRequest, generatedWarmupNote, generatedWarmupRequests, sampleWarmupRequests } from '../src/pool/warmup-requests';
 import { holdIfAsked } from './test-hold';
@@ -152,9 +155,48 @@ async function createSession(c: WorkerConfig): Promise<OpenSession | WorkerFailu
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: spinning }, inter_op: { allow_spinning: spinning } } },
   });
+  let source: string | Uint8Array;
+  try {
+    source = modelSource(c);
+  } catch (err) {
+    if (err instanceof AmaasError) return { ok: false, code: err.code, message: err.message };
+    throw err;
+  }
+  try {
+    return await createSessionFrom(source, c, options, warnings);
+  } finally {
+    // onnxruntime parsed its own copy of the model: the decrypted bytes are not kept anywhere.
+    if (typeof source !== 'string') source.fill(0);
+  }
+}
+
+/**
+ * What onnxruntime opens: the model file's path, or for an encrypted model (model.onnx.enc) its bytes,
+ * decrypted here in the worker's memory, so no plaintext copy is ever written to disk.
+ */
+function modelSource(c: WorkerConfig): string | Uint8Array {
+  if (!c.encryption) return c.modelPath;
+  const { masterKey, model, version } = c.encryption;
+  const key = { bytes: Buffer.from(masterKey), id: keyIdOf(masterKey) };
+  try {
+    return openModel(fs.readFileSync(c.modelPath), key, { model, version }, path.basename(c.modelPath));
+  } finally {
+    key.bytes.fill(0);
+  }
+}
+
+async function createSessionFrom(
+  source: string | Uint8Array,
+  c: WorkerConfig,
+  options: (providers: string[]) => ort.InferenceSession.SessionOptions,
+  warnings: string[],
+): Promise<OpenSession | WorkerFailure> {
+  // The two overloads of create, one call site: a path or the model's bytes.
+  const create = (o: ort.InferenceSession.SessionOptions) =>
+    typeof source === 'string' ? ort.InferenceSession.create(source, o) : ort.InferenceSession.create(source, o);
   if (c.device !== 'cpu') {
     try {
-      const session = await ort.InferenceSession.create(c.modelPath, options(['cuda']));
+      const session = await create(options(['cuda']));
       return { session, description: describe(session, 'cuda', warnings) };
     } catch (err) {
       const reason = relativeTo((err as Error).message, path.dirname(c.modelPath));
@@ -170,7 +212,7 @@ async function createSession(c: WorkerConfig): Promise<OpenSession | WorkerFailu
       warnings.push(`device 'auto': CUDA is not usable (${reason}); running on CPU`);
     }
   }
-  const session = await ort.InferenceSession.create(c.modelPath, options(['cpu']));
+  const session = await create(options(['cpu']));
   return { session, description: describe(session, 'cpu', warnings) };
 }
 

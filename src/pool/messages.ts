@@ -16,6 +16,11 @@ export interface WorkerConfig {
   readonly nice: number;
   /** Warm-up the worker runs after opening its session, before it answers 'describe'. */
   readonly warmup: { readonly generated: boolean; readonly runs: number };
+  /**
+   * Set for an encrypted model (model.onnx.enc): the worker decrypts it in memory and opens the session from
+   * the bytes. `masterKey` is the raw master key; it is never logged and never leaves the worker's memory.
+   */
+  readonly encryption?: { readonly masterKey: Uint8Array; readonly model: string; readonly version: number };
 }
 
 /** A tensor as onnxruntime's Tensor constructor takes it. */

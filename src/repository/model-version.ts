@@ -15,6 +15,9 @@ import { UnbatchedScheduler } from '../scheduling/unbatched-scheduler';
 import type { ModelHooks } from './model-hooks';
 import { ModelSignature, signatureOf } from './signature';
 import { verifyChecksum } from './checksum';
+import type { MasterKey } from './model-key';
+import { ENCRYPTED_MODEL_FILE, isEncryptedModel } from './scanner';
+import type { WorkerConfig } from '../pool/messages';
 
 const log = createLogger('repository');
 
@@ -50,6 +53,8 @@ export class ModelVersion {
     private readonly onStateChange: () => void = () => {},
     /** Load times, batches and worker replacements, for an observer (metrics); none by default. */
     private readonly hooks: ModelHooks = {},
+    /** The server's master key, for a version whose file is encrypted (model.onnx.enc); null: none configured. */
+    private readonly modelKey: MasterKey | null = null,
   ) {}
 
   get state(): VersionState {
@@ -111,6 +116,7 @@ export class ModelVersion {
     try {
       const expected = c.sha256.get(this.version);
       if (expected) await verifyChecksum(this.modelPath, expected);
+      const encryption = this.encryption();
       const hooks = this.hooks.versionHooks?.(this.model, this.version) ?? {};
       const pool = await SessionPool.open(
         {
@@ -121,6 +127,7 @@ export class ModelVersion {
           allowSpinning: c.allowSpinning,
           nice: c.workerNice,
           warmup: c.warmup,
+          ...(encryption ? { encryption } : {}),
         },
         c.instances,
         `${this.model}/${this.version}`,
@@ -170,6 +177,18 @@ export class ModelVersion {
       this.markUnavailable(reason);
       log.error('model version failed to load', { model: this.model, version: this.version, code: e.code, reason: e.message, path: this.modelPath });
     }
+  }
+
+  /** What the workers need to decrypt an encrypted model file; undefined for a plain one. */
+  private encryption(): WorkerConfig['encryption'] {
+    if (!isEncryptedModel(this.modelPath)) return undefined;
+    if (!this.modelKey) {
+      throw new AmaasError(
+        'AMAAS_ERR_MODEL_KEY_MISSING',
+        `${ENCRYPTED_MODEL_FILE} is encrypted, and the server has no master key: set model_keys.key_file or AMAAS_MODEL_KEY (docs/encryption.md)`,
+      );
+    }
+    return { masterKey: this.modelKey.bytes, model: this.model, version: this.version };
   }
 
   /** Stops taking requests, finishes queued and running ones, then terminates the workers. */

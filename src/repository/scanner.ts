@@ -1,5 +1,6 @@
 /**
- * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx`, versions being positive
+ * Reads a Triton-style model repository: `<repo>/<model>/<version>/model.onnx` (or an encrypted
+ * model.onnx.enc), versions being positive
  * integers, with an optional `<repo>/<model>/config.yaml` (or .yml, .json). Reports what it finds, problems
  * included, without loading anything.
  */
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { AmaasError } from '../errors';
 
 export const MODEL_FILE = 'model.onnx';
+/** An encrypted model (docs/encryption.md), which a version folder may hold instead of model.onnx. */
+export const ENCRYPTED_MODEL_FILE = 'model.onnx.enc';
 export const CONFIG_FILES = ['config.yaml', 'config.yml', 'config.json'] as const;
 
 export interface ScannedVersion {
@@ -53,12 +56,7 @@ export function scanModel(name: string, dir: string): ScannedModel {
   const versions: ScannedVersion[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!isDirectory(dir, e) || !VERSION_DIR.test(e.name)) continue;
-    const modelPath = path.join(dir, e.name, MODEL_FILE);
-    const stat = statOrNull(modelPath);
-    const version: ScannedVersion = stat
-      ? { version: Number(e.name), modelPath, fingerprint: `${stat.size}:${stat.mtimeMs}` }
-      : { version: Number(e.name), modelPath, problem: `${MODEL_FILE} is missing from version folder ${e.name}`, fingerprint: 'missing' };
-    versions.push(version);
+    versions.push(scanVersion(path.join(dir, e.name), Number(e.name)));
   }
   versions.sort((a, b) => a.version - b.version);
   const configPath = CONFIG_FILES.map((f) => path.join(dir, f)).find((p) => fs.existsSync(p));
@@ -69,6 +67,25 @@ export function scanModel(name: string, dir: string): ScannedModel {
     configFingerprint = `${configPath}: unreadable`;
   }
   return { name, dir, configPath, versions, configFingerprint };
+}
+
+/** One version folder: model.onnx or (encrypted) model.onnx.enc, not both. */
+function scanVersion(folder: string, version: number): ScannedVersion {
+  const plainPath = path.join(folder, MODEL_FILE);
+  const encryptedPath = path.join(folder, ENCRYPTED_MODEL_FILE);
+  const plain = statOrNull(plainPath);
+  const encrypted = statOrNull(encryptedPath);
+  if (plain && encrypted) {
+    return { version, modelPath: plainPath, problem: `version folder ${version} holds both ${MODEL_FILE} and ${ENCRYPTED_MODEL_FILE}: keep one`, fingerprint: 'ambiguous' };
+  }
+  const [modelPath, stat] = encrypted ? [encryptedPath, encrypted] : [plainPath, plain];
+  return stat
+    ? { version, modelPath, fingerprint: `${stat.size}:${stat.mtimeMs}` }
+    : { version, modelPath, problem: `${MODEL_FILE} is missing from version folder ${version}`, fingerprint: 'missing' };
+}
+
+export function isEncryptedModel(modelPath: string): boolean {
+  return path.basename(modelPath) === ENCRYPTED_MODEL_FILE;
 }
 
 function statOrNull(file: string): fs.Stats | null {
