@@ -20,7 +20,7 @@ export interface ClientFlags {
 
 export function withClientOptions(command: Command): Command {
   return command
-    .option('--address <host:port>', 'server address', DEFAULT_ADDRESS)
+    .option('--address <address>', 'server address: host:port, a list host:port,host:port (IPs), or dns:///name:port; lists and dns:/// balance round-robin with retries', DEFAULT_ADDRESS)
     .option('--api-key <key>', 'API key, sent as authorization: Bearer (default: $AMAAS_API_KEY)')
     .option('--tls', 'connect over TLS, trusting the public roots unless --tls-ca is given')
     .option('--tls-ca <file>', 'connect over TLS, trusting the CA in this PEM file')

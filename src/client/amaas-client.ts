@@ -7,6 +7,10 @@
  *
  * Against a server with auth and TLS: new AmaasClient(address, { apiKey, tls: { ca, cert, key } }) (PEM contents;
  * cert and key only for mTLS). The key goes as `authorization: Bearer` on every call, both services.
+ *
+ * Many replicas: new AmaasClient('dns:///amaas-headless:50051') or ('10.0.0.1:50051,10.0.0.2:50051') balances
+ * calls round-robin and retries UNAVAILABLE and RESOURCE_EXHAUSTED on another backend (src/client/balancing.ts);
+ * `retry: true` adds the retries to a single address (one behind a balancer).
  */
 import * as grpc from '@grpc/grpc-js';
 import type {
@@ -21,6 +25,7 @@ import { amaasV1Service, modelRepositoryService } from '../api/protos';
 import { ERROR_CODE_METADATA_KEY } from '../api/status-map';
 import { DataTypeName, TensorData, dataTypeByName, dataTypeFromWire } from '../codec/dtypes';
 import { Tensor, decodeRaw, decodeTyped, encodeRaw, parseShape } from '../codec/tensor-codec';
+import { RetryPolicy, balancingOptions, channelTarget } from './balancing';
 
 export interface ClientTensor {
   readonly data: TensorData;
@@ -71,6 +76,8 @@ export interface ModelInfo {
   readonly inputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
   readonly outputs: ReadonlyArray<{ name: string; datatype: string; shape: number[] }>;
   readonly platform: string;
+  /** The canary split of requests naming no version (percent by version); absent or empty: none. */
+  readonly traffic?: ReadonlyArray<{ version: number; percent: number }>;
 }
 
 /** A gRPC failure with amaas's stable error code, when the server sent one. */
@@ -151,6 +158,7 @@ export function fromModelMetadata(m: WireModelMetadata): ModelInfo {
     inputs: tensors(m.inputs),
     outputs: tensors(m.outputs),
     platform: m.platform,
+    traffic: (m.traffic ?? []).map((s) => ({ version: Number(s.version), percent: s.percent })),
   };
 }
 
@@ -176,6 +184,11 @@ export interface AmaasClientOptions {
   /** Full control over the channel's credentials (then `tls` is not used). */
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
+  /**
+   * Retries of UNAVAILABLE and RESOURCE_EXHAUSTED inference calls, within each call's deadline (balancing.ts).
+   * Default: on for a list or dns:/// address, off for one host:port; true: the default policy; false: never.
+   */
+  readonly retry?: RetryPolicy | boolean;
 }
 
 const pem = (v: Buffer | string | undefined): Buffer | null => (v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v));
@@ -213,13 +226,14 @@ export class AmaasClient {
     const credentials = channelCredentials(options);
     const interceptors = options.apiKey === undefined ? [] : [bearerInterceptor(options.apiKey)];
     const Service = amaasV1Service();
-    this.stub = new Service(address, credentials, {
+    this.stub = new Service(channelTarget(address), credentials, {
       'grpc.max_receive_message_length': -1,
+      ...balancingOptions(address, options.retry),
       ...options.channelOptions,
       interceptors,
     }) as grpc.Client & Record<string, unknown>;
     const Admin = modelRepositoryService();
-    this.admin = new Admin(address, credentials, {
+    this.admin = new Admin(channelTarget(address), credentials, {
       channelOverride: this.stub.getChannel(),
       interceptors,
     }) as grpc.Client & Record<string, unknown>;
@@ -310,6 +324,12 @@ export class AmaasClient {
   /** Goes back to the previous default version; resolves with the model's state afterwards. */
   async rollback(model: string): Promise<ModelInfo> {
     return this.control('Rollback', { model_name: model });
+  }
+
+  /** Sends `percent` % of the requests naming no version to each version given (a canary); {} ends the split. */
+  async setTrafficSplit(model: string, shares: Readonly<Record<number, number>>): Promise<ModelInfo> {
+    const list = Object.entries(shares).map(([version, percent]) => ({ version, percent }));
+    return this.control('SetTrafficSplit', { model_name: model, shares: list });
   }
 
   private async control(method: string, req: object): Promise<ModelInfo> {
