@@ -5,6 +5,8 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
+import { SchedulingConfig, SchedulingSettings, resolveScheduling } from './scheduling-schema';
+import { StreamConfig, StreamSettings, resolveStreams } from './streams-schema';
 import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
@@ -66,8 +68,10 @@ export const ModelConfigSchema = z
      * health-check p99 was 46 ms; at 10, none failed and the p99 was 22 ms.
      */
     worker_nice: z.number().int().min(0).max(19).default(10),
-    /** Requests queued per version before new ones are refused with RESOURCE_EXHAUSTED. */
+    /** Requests queued per version before new ones are refused with RESOURCE_EXHAUSTED; each tenant may queue at most this many too. */
     max_queue_size: z.number().int().min(1).default(1024),
+    /** fair_scheduling, priority_aging_ms (scheduling-schema.ts). */
+    ...SchedulingSettings,
     /**
      * Which version folders are loaded (Triton's names): `{ latest: N }` the N highest version numbers,
      * `{ specific: [versions] }` exactly those, or `all`. Default `{ latest: 1 }`. Versions left out are listed
@@ -142,6 +146,8 @@ export interface ModelConfig {
   readonly allowSpinning: boolean;
   readonly workerNice: number;
   readonly maxQueueSize: number;
+  /** Fair queuing between tenants and priorities (scheduling-schema.ts). */
+  readonly scheduling: SchedulingConfig;
   readonly versionPolicy: VersionPolicy;
   /** null: the highest READY version is the default. */
   readonly defaultVersion: number | null;
@@ -174,6 +180,7 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     allowSpinning: c.allow_spinning,
     workerNice: c.worker_nice,
     maxQueueSize: c.max_queue_size,
+    scheduling: resolveScheduling(c),
     versionPolicy: c.version_policy,
     defaultVersion: c.default_version ?? null,
     warmup: Object.freeze({ ...c.warmup }),
@@ -210,6 +217,8 @@ export const ServerConfigSchema = z
       .default(64 * 1024 * 1024),
     /** BatchPredict items in flight per stream; the server stops reading the stream while this many are. */
     stream_window: z.number().int().min(1).max(65536).default(64),
+    /** stream_item_timeout_ms (streams-schema.ts). */
+    ...StreamSettings,
     /** On SIGTERM/SIGINT, how long in-flight calls may take to finish before they are cancelled. */
     drain_timeout_ms: z.number().int().min(0).default(30_000),
     /**
@@ -256,7 +265,7 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig {
+export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig, StreamConfig {
   /** OpenTelemetry traces (tracing.*); otlpEndpoint null: off. */
   readonly tracing: TracingConfig;
   readonly modelRepository: string;
@@ -293,6 +302,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     ...resolveTracing(c),
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
+    ...resolveStreams(c),
     drainTimeoutMs: c.drain_timeout_ms,
     shutdownDelayMs: c.shutdown_delay_ms,
     deadlineMarginMs: c.deadline_margin_ms,

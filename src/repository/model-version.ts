@@ -21,6 +21,9 @@ import type { WorkerConfig } from '../pool/messages';
 
 const log = createLogger('repository');
 
+/** The schedulers' fair-queuing settings from the model's config (scheduling-schema.ts). */
+const fairness = (c: ModelConfig) => ({ fair: c.scheduling.fairScheduling, priorityAgingMs: c.scheduling.priorityAgingMs });
+
 export type VersionState = 'LOADING' | 'READY' | 'UNLOADING' | 'UNAVAILABLE';
 
 /** What a READY version offers the service. */
@@ -148,8 +151,8 @@ export class ModelVersion {
         version: this.version,
         signature,
         scheduler: batching.enabled
-          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize, onBatch: hooks.onBatch, traceBatch: hooks.traceBatch })
-          : new UnbatchedScheduler(pool, c.maxQueueSize),
+          ? new DynamicBatcher(pool, { ...batching, maxQueueSize: c.maxQueueSize, onBatch: hooks.onBatch, traceBatch: hooks.traceBatch, ...fairness(c) })
+          : new UnbatchedScheduler(pool, c.maxQueueSize, fairness(c)),
         config: c,
         maxBatchSize: batching.maxRequestRows,
       };
