@@ -26,6 +26,7 @@ interface BatchFlags extends ClientFlags {
   allowFailures?: boolean;
   outputs?: string;
   progressSecs: number;
+  checkpointMs: number;
 }
 
 function count(min: number) {
@@ -114,6 +115,7 @@ async function batch(o: BatchFlags): Promise<BatchSummary> {
       resume: o.resume === true,
       outputs: o.outputs ? o.outputs.split(',') : undefined,
       onProgress: (p) => view.update(p),
+      checkpointMs: o.checkpointMs,
     });
   } finally {
     view.stop();
@@ -151,6 +153,7 @@ export function registerBatchCommand(program: Command): void {
     .option('--resume', 'continue after the last checkpointed line of an earlier run (a first run simply starts)')
     .option('--allow-failures', 'exit 0 even when some rows got error lines')
     .option('--outputs <names>', 'comma-separated outputs to return (default: all)')
+    .option('--checkpoint-ms <ms>', 'how often the output is made durable and checkpointed (fdatasync + checkpoint file)', count(1), 1000)
     .option('--progress-secs <s>', 'seconds between plain progress lines when stderr is not a terminal', count(1), 5)
     .action((o: BatchFlags) =>
       batch(o).then(
