@@ -17,6 +17,7 @@ import { HttpBinding, startHttpBinding } from './api/http/http-server';
 import { inferenceServiceHandlers } from './api/kserve';
 import { amaasV1Service, healthService, inferenceService, modelRepositoryService } from './api/protos';
 import { withDirectResponseEncoding } from './api/direct-encoding';
+import { withDirectRequestDecoding } from './api/wire-decoder';
 import { addReflection } from './api/reflection';
 import type { ServerConfig } from './config/schema';
 import { AccessLog } from './observability';
@@ -88,8 +89,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
     ...(config.maxConnectionAgeMs === null ? {} : { 'grpc.max_connection_age_ms': config.maxConnectionAgeMs }),
     ...(config.maxConnectionAgeGraceMs === null ? {} : { 'grpc.max_connection_age_grace_ms': config.maxConnectionAgeGraceMs }),
   });
-  // Inference responses skip proto-loader's fromObject copy (direct-encoding.ts); the rest keep its serializers.
-  grpcServer.addService(withDirectResponseEncoding(amaasV1Service().service, ['Predict', 'BatchPredict']), {
+  // Inference requests and responses skip proto-loader's toObject/fromObject copies (wire-decoder.ts,
+  // direct-encoding.ts); the rest keep its (de)serializers.
+  const amaasInference = ['Predict', 'BatchPredict'];
+  grpcServer.addService(withDirectRequestDecoding(withDirectResponseEncoding(amaasV1Service().service, amaasInference), amaasInference), {
     Predict: predictHandler(ctx),
     BatchPredict: batchPredictHandler(ctx),
     ListModels: listModelsHandler(ctx),
@@ -97,7 +100,8 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   });
   grpcServer.addService(modelRepositoryService().service, modelRepositoryServiceHandlers(ctx));
   // The Open Inference Protocol, grpc.health.v1 and reflection share the port and the data plane with amaas.v1.
-  grpcServer.addService(withDirectResponseEncoding(inferenceService().service, ['ModelInfer', 'ModelStreamInfer']), inferenceServiceHandlers(ctx));
+  const oipInference = ['ModelInfer', 'ModelStreamInfer'];
+  grpcServer.addService(withDirectRequestDecoding(withDirectResponseEncoding(inferenceService().service, oipInference), oipInference), inferenceServiceHandlers(ctx));
   grpcServer.addService(healthService().service, healthServiceHandlers(new HealthStatus(registry, drain), drain));
   addReflection(grpcServer);
 

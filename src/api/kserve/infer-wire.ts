@@ -7,9 +7,12 @@ import { dataTypeByName } from '../../codec/dtypes';
 import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import { quoted } from '../../errors-format';
+import type { Priority } from '../../scheduling/scheduler';
 import type { Identity } from '../../security';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import { assertResponseFits } from '../response-size';
+import { throwIfMalformed } from '../wire-decoder';
+import { inferPriority } from './infer-parameters';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
 
 export interface DecodedInfer {
@@ -46,8 +49,15 @@ function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array 
   return { name, datatype, shape, data };
 }
 
+/** The `priority` parameter (infer-parameters.ts), absent when the request leaves the tenant's. */
+function priorityOf(wire: WireModelInferRequest): { priority?: Priority } {
+  const priority = inferPriority(wire.parameters);
+  return priority ? { priority } : {};
+}
+
 /** `identity`: the caller, which the service checks against the model (security/model-access.ts). */
 export function decodeInferRequest(wire: WireModelInferRequest, identity?: Identity): DecodedInfer {
+  throwIfMalformed(wire);
   if (!wire.model_name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
   const inputs = wire.inputs ?? [];
   const rawContents = wire.raw_input_contents ?? [];
@@ -74,6 +84,7 @@ export function decodeInferRequest(wire: WireModelInferRequest, identity?: Ident
       inputs: inputs.map((t, i) => decodeInput(t, i, raw ? rawContents[i] : undefined)),
       outputNames: (wire.outputs ?? []).map((o) => o.name),
       identity,
+      ...priorityOf(wire),
     },
   };
 }
