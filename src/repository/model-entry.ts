@@ -3,6 +3,7 @@
  * (a run-time pin from SetDefaultVersion/Rollback, the config's default_version, else the highest READY).
  */
 import type { ModelConfig } from '../config/schema';
+import type { TrafficSplit } from '../config/traffic-schema';
 import type { ModelVersion } from './model-version';
 import type { ScannedModel } from './scanner';
 
@@ -12,6 +13,8 @@ export class ModelEntry {
   runtimeDefault: number | null = null;
   /** Earlier default versions, most recent last: where Rollback goes back to. */
   readonly previousDefaults: number[] = [];
+  /** Set by SetTrafficSplit (and emptied by Rollback); wins over the config's traffic until the model reloads. */
+  runtimeTraffic: TrafficSplit | null = null;
   /** The default version when the routing table last changed (to notice the next change). */
   lastDefault = 0;
   /** The repository folder as last scanned: poll mode acts on the differences from it. */
@@ -23,6 +26,11 @@ export class ModelEntry {
     /** Why the config file is unusable; every version is UNAVAILABLE with it. */
     public configProblem: string | null = null,
   ) {}
+
+  /** The canary split in force: the run-time one, else the config's. */
+  get traffic(): TrafficSplit {
+    return this.runtimeTraffic ?? this.config.traffic;
+  }
 
   /** Versions sorted by number. */
   get sortedVersions(): ModelVersion[] {

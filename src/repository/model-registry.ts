@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveModelConfig } from '../config/schema';
+import { NO_TRAFFIC_SPLIT, TrafficSplit, describeTraffic } from '../config/traffic-schema';
 import { AmaasError, toAmaasError } from '../errors';
 import { listed, quoted } from '../errors-format';
 import { createLogger } from '../observability/logging';
@@ -14,6 +15,7 @@ import { readModelConfig } from './model-config';
 import { ModelVersion, ServingVersion, unavailableError } from './model-version';
 import { ModelEntry } from './model-entry';
 import type { ModelHooks } from './model-hooks';
+import type { MasterKey } from './model-key';
 import { MODEL_NAME, ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
@@ -26,6 +28,14 @@ export function versionNotFound(model: string, version: number, versions: readon
   return new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model ${quoted(model)} has no ${what} ${version} (versions: ${listed(versions)})`);
 }
 
+/** What the registry needs besides its hooks; every field has a default. */
+export interface RegistryOptions {
+  /** The master key for encrypted model files (model.onnx.enc); null: an encrypted version cannot load. */
+  readonly modelKey?: MasterKey | null;
+  /** Uniform in [0, 1): draws the canary split. Math.random unless a test injects a seeded one. */
+  readonly random?: () => number;
+}
+
 /** Told the model's name whenever one of its versions changes state, or the model is (re)loaded. */
 export type ModelChangeListener = (model: string) => void;
 
@@ -36,8 +46,17 @@ export class ModelRegistry {
   private readonly operations = new Map<string, Promise<unknown>>();
   private root: string | null = null;
 
+  private readonly modelKey: MasterKey | null;
+  private readonly random: () => number;
+
   /** `hooks`: what an observer (metrics) is told of loads, batches and worker replacements; none by default. */
-  constructor(private readonly hooks: ModelHooks = {}) {}
+  constructor(
+    private readonly hooks: ModelHooks = {},
+    options: RegistryOptions = {},
+  ) {
+    this.modelKey = options.modelKey ?? null;
+    this.random = options.random ?? Math.random;
+  }
 
   /** Subscribes to model state changes; returns the function that unsubscribes. */
   onChange(listener: ModelChangeListener): () => void {
@@ -109,7 +128,7 @@ export class ModelRegistry {
   private listUnloaded(entry: ModelEntry, s: ScannedVersion, reason: string): boolean {
     const existing = entry.versions.get(s.version);
     if (existing && existing.state !== 'UNAVAILABLE') return false;
-    const v = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks);
+    const v = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks, this.modelKey);
     entry.versions.set(s.version, v);
     v.markUnavailable(reason);
     return true;
@@ -155,7 +174,7 @@ export class ModelRegistry {
    * routing table switches to it in one step and the old one drains; if the new one fails, the old one stays.
    */
   private async loadVersion(entry: ModelEntry, s: ScannedVersion): Promise<ModelVersion> {
-    const fresh = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks);
+    const fresh = new ModelVersion(entry.name, s.version, s.modelPath, entry.config, () => this.changed(entry.name), this.hooks, this.modelKey);
     const old = entry.versions.get(s.version);
     const replacing = old?.state === 'READY' ? old : null;
     if (!replacing) entry.versions.set(s.version, fresh);
@@ -191,12 +210,15 @@ export class ModelRegistry {
 
   /**
    * The version that serves a request for (name, version); version 0 means the default. Callers submit to the
-   * returned scheduler in the same synchronous step: the routing table is only read here.
+   * returned scheduler in the same synchronous step: the routing table is only read here. `split`: an inference
+   * request naming no version takes the model's canary split (metadata lookups leave it false and see the default).
    */
-  resolve(name: string, version: number): ServingVersion {
+  resolve(name: string, version: number, split = false): ServingVersion {
     if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
     const entry = this.entry(name);
     if (version === 0) {
+      const canary = split ? this.canaryFor(entry.traffic, entry) : null;
+      if (canary) return canary;
       const v = entry.versions.get(entry.defaultVersion);
       const ready = v?.ready;
       if (ready) return ready;
@@ -211,6 +233,37 @@ export class ModelRegistry {
     const ready = v.ready;
     if (!ready) throw unavailableError(name, v);
     return ready;
+  }
+
+  /**
+   * One draw against the split: the canary version it lands on while that version is READY, else null (the
+   * default serves). A model without a split costs one length check.
+   */
+  private canaryFor(split: TrafficSplit, entry: ModelEntry): ServingVersion | null {
+    if (split.length === 0) return null;
+    const r = this.random() * 100;
+    for (const share of split) {
+      if (r < share.upTo) return entry.versions.get(share.version)?.ready ?? null;
+    }
+    return null;
+  }
+
+  /**
+   * Replaces the model's canary split until it reloads (an empty split sends every request naming no version
+   * to the default). Each version in it must be READY now; one that later stops being READY gets no share.
+   */
+  setTrafficSplit(name: string, split: TrafficSplit): Promise<TrafficSplit> {
+    return this.serialize(name, async () => {
+      const entry = this.entry(name);
+      for (const share of split) {
+        const v = this.knownVersion(entry, share.version);
+        if (v.state !== 'READY') throw unavailableError(name, v);
+      }
+      entry.runtimeTraffic = split;
+      this.changed(name);
+      log.info('traffic split set', { model: name, default_version: entry.defaultVersion, traffic: describeTraffic(split) });
+      return entry.traffic;
+    });
   }
 
   private scanFolder(name: string): ScannedModel {
@@ -246,6 +299,7 @@ export class ModelRegistry {
         entry.config = readModelConfig(scanned.configPath);
         entry.configProblem = null;
         entry.runtimeDefault = null;
+        entry.runtimeTraffic = null;
         entry.seen = scanned;
       } else {
         entry = this.createEntry(scanned);
@@ -283,11 +337,22 @@ export class ModelRegistry {
     });
   }
 
-  /** Makes the most recent earlier default that is still READY the default again; returns it. */
+  /**
+   * Ends a canary first: with a traffic split in force, it clears the split (until the model reloads) and every
+   * request naming no version goes to the default, which stays. Otherwise it makes the most recent earlier
+   * default that is still READY the default again. Returns the default now in force.
+   */
   rollback(name: string): Promise<number> {
     return this.serialize(name, async () => {
       const entry = this.entry(name);
       const current = entry.defaultVersion;
+      if (entry.traffic.length > 0) {
+        const was = describeTraffic(entry.traffic);
+        entry.runtimeTraffic = NO_TRAFFIC_SPLIT;
+        this.changed(name);
+        log.info('rolled back the canary: all traffic to the default', { model: name, default_version: current, traffic_was: was });
+        return current;
+      }
       while (entry.previousDefaults.length > 0) {
         const candidate = entry.previousDefaults.pop()!;
         if (candidate !== current && entry.versions.get(candidate)?.state === 'READY') {

@@ -25,6 +25,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, Access> = new Map<string, Access
   [`${AMAAS_REPOSITORY}UnloadModel`, 'admin'],
   [`${AMAAS_REPOSITORY}SetDefaultVersion`, 'admin'],
   [`${AMAAS_REPOSITORY}Rollback`, 'admin'],
+  [`${AMAAS_REPOSITORY}SetTrafficSplit`, 'admin'],
   [`${OIP}ModelInfer`, 'infer'],
   [`${OIP}ModelStreamInfer`, 'infer'],
   [`${OIP}ServerLive`, 'health'],

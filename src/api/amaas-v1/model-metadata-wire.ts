@@ -27,5 +27,6 @@ export function toModelMetadata(entry: ModelEntry, described: number): WireModel
     inputs: signature ? signature.inputs.map(tensorMetadata) : [],
     outputs: signature ? signature.outputs.map(tensorMetadata) : [],
     platform: 'onnxruntime',
+    traffic: entry.traffic.map((s) => ({ version: s.version, percent: s.percent })),
   };
 }

@@ -4,6 +4,7 @@ import type { ApiContext } from '../context';
 import { loadModelHandler } from './load-model';
 import { rollbackHandler } from './rollback';
 import { setDefaultVersionHandler } from './set-default-version';
+import { setTrafficSplitHandler } from './set-traffic-split';
 import { unloadModelHandler } from './unload-model';
 
 export function modelRepositoryServiceHandlers(ctx: ApiContext): grpc.UntypedServiceImplementation {
@@ -12,5 +13,6 @@ export function modelRepositoryServiceHandlers(ctx: ApiContext): grpc.UntypedSer
     UnloadModel: unloadModelHandler(ctx),
     SetDefaultVersion: setDefaultVersionHandler(ctx),
     Rollback: rollbackHandler(ctx),
+    SetTrafficSplit: setTrafficSplitHandler(ctx),
   } as grpc.UntypedServiceImplementation;
 }
