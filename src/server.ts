@@ -23,6 +23,7 @@ import type { ServerConfig } from './config/schema';
 import { AccessLog } from './observability';
 import { createLogger } from './observability/logging';
 import { ModelRegistry } from './repository/model-registry';
+import { loadMasterKey } from './repository/model-key';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
@@ -69,7 +70,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   const security: Security = createSecurity(config, metrics?.securityHooks);
   // tracing.otlp_endpoint set: this server's own tracer provider; it adds each batch's span to the registry's hooks.
   const tracing = createTracing(config.tracing);
-  const registry = new ModelRegistry(tracing ? tracing.modelHooks(metrics?.modelHooks) : metrics?.modelHooks);
+  const registry = new ModelRegistry(tracing ? tracing.modelHooks(metrics?.modelHooks) : metrics?.modelHooks, { modelKey: loadMasterKey(config.modelKeys) });
   metrics?.watch(registry);
   // explicit: only the models named in load_model at start; none and poll: what each version_policy selects.
   try {

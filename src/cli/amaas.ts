@@ -16,6 +16,8 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../observability/logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
+import { registerKeygenCommand } from './keygen-command';
+import { registerEncryptCommand } from './encrypt-command';
 import { registerBatchCommand } from './batch-command';
 import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
@@ -230,6 +232,8 @@ withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
+registerKeygenCommand(program);
+registerEncryptCommand(program);
 registerBatchCommand(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -5,6 +5,8 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
+import { ModelKeysConfig, ModelKeysSettings, resolveModelKeys } from './model-keys-schema';
+import { TrafficSchema, TrafficSplit, resolveTraffic } from './traffic-schema';
 import { SchedulingConfig, SchedulingSettings, resolveScheduling } from './scheduling-schema';
 import { StreamConfig, StreamSettings, resolveStreams } from './streams-schema';
 import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
@@ -109,6 +111,11 @@ export const ModelConfigSchema = z
      * the version loads; a mismatch leaves it UNAVAILABLE with AMAAS_ERR_CHECKSUM_MISMATCH's message.
      */
     sha256: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are version numbers'), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')).optional(),
+    /**
+     * Canary split (traffic-schema.ts): `{ "3": 10 }` sends requests naming no version to version 3 with 10 %
+     * probability (while it is READY), the rest to the default. SetTrafficSplit and Rollback override it at run time.
+     */
+    traffic: TrafficSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -154,6 +161,8 @@ export interface ModelConfig {
   readonly warmup: WarmupConfig;
   /** Expected SHA-256 (lower-case hex) of model.onnx, by version. */
   readonly sha256: ReadonlyMap<number, string>;
+  /** Canary shares of the requests that name no version; empty: all go to the default. */
+  readonly traffic: TrafficSplit;
 }
 
 export type VersionPolicy = 'all' | { readonly latest: number } | { readonly specific: readonly number[] };
@@ -185,6 +194,7 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     defaultVersion: c.default_version ?? null,
     warmup: Object.freeze({ ...c.warmup }),
     sha256: new Map(Object.entries(c.sha256 ?? {}).map(([v, hex]) => [Number(v), hex.toLowerCase()])),
+    traffic: resolveTraffic(c.traffic),
   });
 }
 
@@ -260,6 +270,8 @@ export const ServerConfigSchema = z
     /** Models loaded at start in `explicit` mode (`--load-model NAME`, repeatable). */
     load_model: z.array(z.string().min(1)).default([]),
     ...SecuritySettings,
+    /** model_keys.key_file, model_key (model-keys-schema.ts). */
+    ...ModelKeysSettings,
   })
   .strict();
 
@@ -288,6 +300,8 @@ export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityCo
   readonly modelControlMode: 'none' | 'poll' | 'explicit';
   readonly repositoryPollSecs: number;
   readonly loadModels: readonly string[];
+  /** The master key for encrypted models (model-keys-schema.ts). */
+  readonly modelKeys: ModelKeysConfig;
 }
 
 export function resolveServerConfig(raw: unknown): ServerConfig {
@@ -313,5 +327,6 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     repositoryPollSecs: c.repository_poll_secs,
     loadModels: Object.freeze([...c.load_model]),
     ...resolveSecurity(c),
+    ...resolveModelKeys(c),
   });
 }

@@ -65,7 +65,7 @@ export class InferenceService {
     let target: ServingVersion;
     try {
       assertModelVisible(request.identity, this.registry, request.modelName);
-      target = this.registry.resolve(request.modelName, request.modelVersion);
+      target = this.registry.resolve(request.modelName, request.modelVersion, true);
     } catch (err) {
       if (this.observer) this.unresolved(request.modelName, err);
       throw err;

@@ -71,6 +71,12 @@ export interface WireModelMetadata {
   inputs: WireTensorMetadata[];
   outputs: WireTensorMetadata[];
   platform: string;
+  traffic: WireTrafficShare[];
+}
+
+export interface WireTrafficShare {
+  version: Int64;
+  percent: number;
 }
 
 export interface WireGetModelMetadataRequest {
