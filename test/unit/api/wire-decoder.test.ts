@@ -356,7 +356,8 @@ describe('direct request decoding against proto-loader', () => {
     const bad = Buffer.from([0x0a, 0x04, 0x22, 0x02, 0x1a, 0x05]);
     const err = refusal('amaas.v1.BatchPredictRequest', bad);
     expect(err.message).toMatch(/\(in request\.inputs\.shape\)/);
-    expect(direct('amaas.v1.BatchPredictRequest', bad)).toEqual({ request: null });
+    // Every field at its default (request: null), like proto-loader's empty message.
+    expect(direct('amaas.v1.BatchPredictRequest', bad)).toStrictEqual(protoLoader('amaas.v1.BatchPredictRequest', Buffer.alloc(0)));
   });
 
   it('replaces only the request deserializers of the listed methods', () => {
