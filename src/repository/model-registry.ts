@@ -16,6 +16,7 @@ import { ModelVersion, ServingVersion, unavailableError } from './model-version'
 import { ModelEntry } from './model-entry';
 import type { ModelHooks } from './model-hooks';
 import type { MasterKey } from './model-key';
+import { drawVersion } from './traffic-split';
 import { MODEL_NAME, ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
@@ -241,11 +242,8 @@ export class ModelRegistry {
    */
   private canaryFor(split: TrafficSplit, entry: ModelEntry): ServingVersion | null {
     if (split.length === 0) return null;
-    const r = this.random() * 100;
-    for (const share of split) {
-      if (r < share.upTo) return entry.versions.get(share.version)?.ready ?? null;
-    }
-    return null;
+    const version = drawVersion(split, this.random);
+    return version === 0 ? null : (entry.versions.get(version)?.ready ?? null);
   }
 
   /**
