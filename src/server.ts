@@ -27,7 +27,8 @@ import { loadMasterKey } from './repository/model-key';
 import { RepositoryPoller, startRepositoryPoller } from './repository/repository-poller';
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
-import { MetricsServer, createServerMetrics, createTracing } from './observability';
+import { Tenancy } from './tenancy';
+import { MetricsServer, createServerMetrics, createTracing, registerTenantUsageMetrics } from './observability';
 
 const log = createLogger('server');
 
@@ -81,7 +82,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   }
 
   const drain = new DrainState();
-  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null), registry, config, drain, security, accessLog: new AccessLog(config.accessLog), tracing };
+  // Per-tenant limits and usage (src/tenancy/): the tenants file's tenants, or the implicit `default` of the config.
+  const tenancy = new Tenancy({ policy: security.tenants ? () => security.tenants!.current() : null, defaults: config });
+  if (metrics) registerTenantUsageMetrics(metrics.registry, () => tenancy.usage.snapshot());
+  const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null, tenancy), registry, config, drain, security, accessLog: new AccessLog(config.accessLog), tracing };
   const grpcServer = new grpc.Server({
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
+import { TenancyConfig, TenancySettings, resolveTenancy } from './tenancy-schema';
 import { ModelKeysConfig, ModelKeysSettings, resolveModelKeys } from './model-keys-schema';
 import { TrafficSchema, TrafficSplit, resolveTraffic } from './traffic-schema';
 import { SchedulingConfig, SchedulingSettings, resolveScheduling } from './scheduling-schema';
@@ -270,6 +271,8 @@ export const ServerConfigSchema = z
     /** Models loaded at start in `explicit` mode (`--load-model NAME`, repeatable). */
     load_model: z.array(z.string().min(1)).default([]),
     ...SecuritySettings,
+    /** limits, priority of the implicit tenant (tenancy-schema.ts). */
+    ...TenancySettings,
     /** model_keys.key_file, model_key (model-keys-schema.ts). */
     ...ModelKeysSettings,
   })
@@ -277,7 +280,7 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig, StreamConfig {
+export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig, TenancyConfig, StreamConfig {
   /** OpenTelemetry traces (tracing.*); otlpEndpoint null: off. */
   readonly tracing: TracingConfig;
   readonly modelRepository: string;
@@ -327,6 +330,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     repositoryPollSecs: c.repository_poll_secs,
     loadModels: Object.freeze([...c.load_model]),
     ...resolveSecurity(c),
+    ...resolveTenancy(c),
     ...resolveModelKeys(c),
   });
 }

@@ -5,6 +5,7 @@
 export { createServerMetrics } from './server-metrics';
 export type { ServerMetrics } from './server-metrics';
 export type { MetricsServer } from './metrics-server';
+export { registerTenantUsageMetrics } from './tenant-usage-metrics';
 // Logs: the access log and request ids (the logger itself is imported from './logging' directly, see there).
 export { AccessLog } from './access-log';
 export type { AccessEntry, AccessLogMode, AccessProtocol, AccessSite } from './access-log';

@@ -25,6 +25,10 @@ export const OTHER_TENANT = 'other';
 const REFUSAL_BY_CODE: Partial<Record<ErrorCode, RefusalReason>> = {
   AMAAS_ERR_QUEUE_FULL: 'queue_full',
   AMAAS_ERR_DEADLINE_EXCEEDED: 'deadline',
+  // The admission refusal (queued work would outlast the deadline) keeps the label it had as a DEADLINE_EXCEEDED.
+  AMAAS_ERR_OVERLOADED: 'deadline',
+  AMAAS_ERR_RATE_LIMITED: 'rate_limit',
+  AMAAS_ERR_CONCURRENCY_LIMIT: 'concurrency',
   AMAAS_ERR_MODEL_UNAVAILABLE: 'unavailable',
   AMAAS_ERR_SHUTTING_DOWN: 'draining',
 };

@@ -141,9 +141,11 @@ export function admissionError(estimate: DrainEstimate | null, deadline: number 
   const expected = estimate ? estimate.waitMs + estimate.serviceMs : 0;
   if (left > 0 && expected <= left) return null;
   const parts = estimate ? ` (${ms(estimate.waitMs)} ms queued ahead + ${ms(estimate.serviceMs)} ms to run)` : '';
+  // A deadline already passed is one; otherwise it is load (RESOURCE_EXHAUSTED), retried once the queue ahead shrank by the excess.
   return new AmaasError(
-    'AMAAS_ERR_DEADLINE_EXCEEDED',
+    left > 0 ? 'AMAAS_ERR_OVERLOADED' : 'AMAAS_ERR_DEADLINE_EXCEEDED',
     `the request cannot be answered before its deadline: expected wait ${ms(expected)} ms, deadline in ${ms(Math.max(0, left))} ms${parts}`,
+    left > 0 ? { retry: { delayMs: Math.max(1, Math.ceil(expected - left)) } } : undefined,
   );
 }
 

@@ -11,11 +11,15 @@
  *     models: ["fraud_*", "ocr_det"]   # globs; omitted = none
  *     scopes: [infer, metadata]        # infer | metadata | admin
  *     certificates: ["spiffe://acme/worker"]
+ *     limits: { requests_per_second: 100, burst: 20, rows_per_second: 5000, max_concurrent: 8 }   # each optional
+ *     weight: 2                        # share of a contended model; default 1
+ *     priority: high                   # high | normal | low; default normal
  * ```
  */
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { PrioritySchema, TenantLimitsSchema, WeightSchema, resolveLimits } from '../config/tenancy-schema';
 import { AmaasError } from '../errors';
 import { MODEL_PATTERN, matcherFor } from './model-patterns';
 import { ApiKeyEntry, SCOPES, Scope, Tenant, TenantPolicy } from './types';
@@ -50,6 +54,10 @@ const TenantSchema = z
     scopes: z.array(z.enum(SCOPES as [Scope, ...Scope[]])).default([]),
     /** Client-certificate names (SAN URI, SAN DNS or CN, per tls.tenant_from) that are this tenant. */
     certificates: z.array(z.string().min(1).max(1024)).default([]),
+    /** requests_per_second, burst, rows_per_second, max_concurrent (config/tenancy-schema.ts); omitted = none. */
+    limits: TenantLimitsSchema.optional(),
+    weight: WeightSchema,
+    priority: PrioritySchema,
   })
   .strict();
 
@@ -102,7 +110,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
     case 'invalid_key':
       return 'tenant names are 1-128 letters, digits, ".", "_" or "-"';
     case 'too_big':
-      return `at most ${String(issue.maximum)} entries`;
+      return `at most ${String(issue.maximum)}${issue.origin === 'array' ? ' entries' : ''}`;
     default:
       return issue.message;
   }
@@ -129,6 +137,9 @@ export function policyFromObject(raw: unknown, source: string): TenantPolicy {
         models,
         scopes: new Set<Scope>(t.scopes),
         certificates: Object.freeze([...t.certificates]),
+        limits: resolveLimits(t.limits),
+        weight: t.weight,
+        priority: t.priority,
       }),
     );
   }

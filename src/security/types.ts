@@ -4,6 +4,7 @@
  * only Identity; keys and certificates stay inside src/security/.
  */
 import type { PeerCertificate } from 'node:tls';
+import type { TenantLimits, TenantPriority } from '../config/tenancy-schema';
 
 /** infer: run models; metadata: list and describe them (and reflection); admin: load, unload, pin, roll back. */
 export type Scope = 'infer' | 'metadata' | 'admin';
@@ -40,6 +41,12 @@ export interface Tenant {
   readonly scopes: ReadonlySet<Scope>;
   /** Names a client certificate may carry (SAN URI, SAN DNS or CN, per tls.tenant_from) that map to this tenant. */
   readonly certificates: readonly string[];
+  /** Rate and concurrency limits (src/tenancy/ enforces them); an absent key is no limit. */
+  readonly limits: TenantLimits;
+  /** Share of a contended model version relative to other tenants (fair scheduling); default 1. */
+  readonly weight: number;
+  /** Scheduling priority, and the cap on what its requests ask for; default normal. */
+  readonly priority: TenantPriority;
 }
 
 /** A validated, frozen tenants file. A reload builds a new one and swaps it whole. */

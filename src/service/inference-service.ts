@@ -3,13 +3,15 @@
  * version's scheduler, and shape the outputs. Every protocol's handlers call this and only this.
  */
 import { dataTypeByOrt } from '../codec/dtypes';
-import type { InputTensor, Tensor } from '../codec/tensor-codec';
+import { BorrowedBytes, type InputData, type InputTensor, type Tensor } from '../codec/tensor-codec';
 import { AmaasError, ErrorCode, toAmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
+import { DynamicBatcher } from '../scheduling/dynamic-batcher';
 import type { JobInput, Priority } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
 import { Identity, assertModelVisible } from '../security';
+import { type BatchGroup, type Tenancy, type TenantSettings, refusalOf, shareOf } from '../tenancy';
 import { ModelStatistics, RequestOutcome } from './model-statistics';
 import type { Protocol, RefusalReason, RequestObserver } from './request-observer';
 import type { RequestTrace } from './request-trace';
@@ -49,6 +51,8 @@ export class InferenceService {
     readonly statistics = new ModelStatistics(),
     /** Told of every request ModelStatistics records, from the same record, and of refusals; null: none (metrics off). */
     private readonly observer: RequestObserver | null = null,
+    /** Per-tenant limits, the job's tenant and usage metering (src/tenancy/); null: none (in-process use, tests). */
+    readonly tenancy: Tenancy | null = null,
   ) {}
 
   /** A refusal made before the service was asked (a draining server's handlers); for the observer. */
@@ -71,13 +75,36 @@ export class InferenceService {
       throw err;
     }
     const received = process.hrtime.bigint();
+    const tenant = this.tenancy?.settingsOf(request.identity);
+    const rows = rowsOf(target, request);
     let started: bigint | undefined;
+    // Jobs of a merged batch, grouped to split its run over their rows (usage's compute time).
+    let group: BatchGroup | undefined;
+    const batches = this.tenancy !== null && target.scheduler instanceof DynamicBatcher;
+    const onStart = () => {
+      started = process.hrtime.bigint();
+      if (batches) group = this.tenancy!.shares.join(target, rows);
+    };
+    // The tenant's limits, checked before the request is validated or its tensors copied.
+    const ticket = tenant && this.admit(tenant, rows, target, request, received, trace);
     try {
-      const result = await this.run(target, request, signal, deadline, () => (started = process.hrtime.bigint()), trace);
-      this.record(target, request, received, started, null, trace);
+      const result = await this.run(target, request, signal, deadline, onStart, trace, tenant);
+      this.record(target, request, received, started, null, trace, tenant, group, result);
       return result;
     } catch (err) {
-      this.record(target, request, received, started, toAmaasError(err).code, trace);
+      this.record(target, request, received, started, toAmaasError(err).code, trace, tenant, group);
+      throw err;
+    } finally {
+      ticket?.release();
+    }
+  }
+
+  /** Admission against the tenant's limits; a refusal is recorded like any other answer, then thrown. */
+  private admit(tenant: TenantSettings, rows: number, target: ServingVersion, request: InferenceRequest, received: bigint, trace: RequestTrace | undefined) {
+    try {
+      return this.tenancy!.admit(tenant, rows);
+    } catch (err) {
+      this.record(target, request, received, undefined, toAmaasError(err).code, trace, tenant, undefined);
       throw err;
     }
   }
@@ -97,14 +124,15 @@ export class InferenceService {
     started: bigint | undefined,
     errorCode: ErrorCode | null,
     trace: RequestTrace | undefined,
+    tenant?: TenantSettings,
+    group?: BatchGroup,
+    result?: InferenceResult,
   ): void {
     const done = process.hrtime.bigint();
-    // Rows of a batch count as inferences when the model's first dimension is its (dynamic) batch dimension.
-    const first = request.inputs[0];
-    const batched = first && target.signature.inputsByName.get(first.name)?.shape[0] === -1;
+    const rows = rowsOf(target, request);
     const outcome: RequestOutcome = {
       ok: errorCode === null,
-      batchSize: batched ? first.shape[0] ?? 1 : 1,
+      batchSize: rows,
       totalNs: done - received,
       queueNs: started === undefined ? undefined : started - received,
       computeNs: started === undefined ? undefined : done - started,
@@ -112,6 +140,19 @@ export class InferenceService {
     this.statistics.record(target.model, target.version, outcome);
     this.observer?.request(target, request.protocol, request.identity, outcome, errorCode);
     trace?.served(target, received, started, done, errorCode);
+    if (tenant) {
+      this.tenancy!.usage.record({
+        tenant: tenant.name,
+        model: target.model,
+        version: target.version,
+        ok: errorCode === null,
+        rows,
+        refused: refusalOf(errorCode),
+        computeNs: outcome.computeNs === undefined ? 0 : Number(outcome.computeNs) * (group ? shareOf(group, rows) : 1),
+        bytesIn: bytesOf(request.inputs),
+        bytesOut: result ? bytesOf(result.outputs) : 0,
+      });
+    }
   }
 
   private async run(
@@ -121,11 +162,20 @@ export class InferenceService {
     deadline: number | undefined,
     onStart: () => void,
     trace: RequestTrace | undefined,
+    tenant: TenantSettings | undefined,
   ): Promise<InferenceResult> {
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
     const inputs: Record<string, JobInput> = {};
     for (const t of request.inputs) inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
-    const outputs = await target.scheduler.submit({ inputs, outputNames, signal, deadline, onStart, trace });
+    const outputs = await target.scheduler.submit({
+      inputs,
+      outputNames,
+      signal,
+      deadline,
+      onStart,
+      trace,
+      ...(tenant ? { tenant: this.tenancy!.jobTenant(tenant, request.priority) } : {}),
+    });
     return {
       modelName: target.model,
       modelVersion: target.version,
@@ -133,6 +183,25 @@ export class InferenceService {
       outputs: outputNames.map((name) => toTensor(name, outputs[name])),
     };
   }
+}
+
+/** Rows of a request: its first dimension when that is the model's (dynamic) batch dimension, else 1. */
+function rowsOf(target: ServingVersion, request: InferenceRequest): number {
+  const first = request.inputs[0];
+  const batched = first && target.signature.inputsByName.get(first.name)?.shape[0] === -1;
+  return batched ? (first.shape[0] ?? 1) : 1;
+}
+
+/** Bytes of tensor contents (a BYTES tensor: its strings' UTF-8 bytes). */
+function bytesOf(tensors: readonly { readonly data: InputData }[]): number {
+  let n = 0;
+  for (const t of tensors) {
+    const d = t.data;
+    if (d instanceof BorrowedBytes) n += d.bytes.byteLength;
+    else if (Array.isArray(d)) for (const v of d) n += Buffer.byteLength(v);
+    else n += (d as ArrayBufferView).byteLength;
+  }
+  return n;
 }
 
 function toTensor(name: string, payload: TensorPayload | undefined): Tensor {

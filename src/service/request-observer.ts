@@ -12,7 +12,7 @@ import type { RequestOutcome } from './model-statistics';
 export type Protocol = 'amaas' | 'kserve' | 'rest';
 
 /** Why a request was refused before any compute (bounded: these are metric label values). */
-export type RefusalReason = 'queue_full' | 'deadline' | 'draining' | 'auth' | 'unavailable';
+export type RefusalReason = 'queue_full' | 'deadline' | 'draining' | 'auth' | 'unavailable' | 'rate_limit' | 'concurrency';
 
 export interface RequestObserver {
   /**

@@ -3,11 +3,13 @@
  * (test/helpers/worker-hold.ts), so what the scheduler knows is set by the test, not by this machine's speed:
  * each run that teaches it the service time is held for at least HOLD_MS, which bounds its estimate from below;
  * work queued behind a held worker cannot finish until the test releases it. Then a call that the work ahead
- * would outlast is refused at admission, while that work is still held (so at once, not at its deadline); a
- * burst past capacity ends OK or DEADLINE_EXCEEDED, never INTERNAL; and the server answers normally afterwards.
+ * would outlast is refused at admission, while that work is still held (so at once, not at its deadline), with
+ * RESOURCE_EXHAUSTED and a retry hint (its deadline has not passed: this is load); a burst past capacity ends OK,
+ * RESOURCE_EXHAUSTED or DEADLINE_EXCEEDED, never INTERNAL; and the server answers normally afterwards.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { AmaasCallError } from '../../src/client/amaas-client';
+import { PUSHBACK_METADATA_KEY, STATUS_DETAILS_METADATA_KEY, decodeStatusDetails } from '../../src/api/status-details';
 import type { Scheduler } from '../../src/scheduling/scheduler';
 import { makeRepository } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
@@ -52,6 +54,11 @@ afterAll(async () => {
 interface Outcome {
   readonly code: grpc.status;
   readonly message: string;
+  readonly errorCode?: string;
+  /** grpc-retry-pushback-ms, as sent. */
+  readonly pushback?: string;
+  /** RetryInfo.retry_delay decoded from grpc-status-details-bin, in ms. */
+  readonly retryDelayMs?: number;
 }
 
 async function call(timeoutMs: number): Promise<Outcome> {
@@ -60,11 +67,19 @@ async function call(timeoutMs: number): Promise<Outcome> {
     return { code: grpc.status.OK, message: '' };
   } catch (err) {
     const e = err as AmaasCallError;
-    return { code: e.code, message: e.details ?? e.message };
+    const pushback = e.metadata?.get(PUSHBACK_METADATA_KEY)[0];
+    const details = e.metadata?.get(STATUS_DETAILS_METADATA_KEY)[0];
+    return {
+      code: e.code,
+      message: e.details ?? e.message,
+      errorCode: e.errorCode,
+      ...(pushback === undefined ? {} : { pushback: String(pushback) }),
+      ...(details instanceof Buffer ? { retryDelayMs: decodeStatusDetails(details).retryDelayMs } : {}),
+    };
   }
 }
 
-const isRefusal = (o: Outcome) => o.code === grpc.status.DEADLINE_EXCEEDED && /expected wait .* ms, deadline in .* ms/.test(o.message);
+const isRefusal = (o: Outcome) => o.code === grpc.status.RESOURCE_EXHAUSTED && /expected wait .* ms, deadline in .* ms/.test(o.message);
 const inScheduler = () => scheduler.queued + scheduler.running;
 
 /** Teaches the scheduler a service time of at least 0.83 x HOLD_MS: runs held that long in their worker. */
@@ -85,7 +100,7 @@ afterEach(async () => {
   expect((await call(60_000)).code).toBe(grpc.status.OK);
 });
 
-it('refuses at once, with DEADLINE_EXCEEDED, a call that the work queued ahead would outlast', async () => {
+it('refuses at once, with RESOURCE_EXHAUSTED and a retry hint, a call that the work queued ahead would outlast', async () => {
   await teachSlowService();
   hold.hold();
   const background = Array.from({ length: 10 }, () => call(60_000));
@@ -96,14 +111,24 @@ it('refuses at once, with DEADLINE_EXCEEDED, a call that the work queued ahead w
   for (let i = 0; i < 3; i++) probes.push(await call(PROBE_DEADLINE_MS));
   // Answered while every call ahead is still held: the refusal came at admission, not at the deadline.
   expect(inScheduler()).toBe(10);
-  for (const o of probes) expect(o).toEqual({ code: grpc.status.DEADLINE_EXCEEDED, message: expect.stringMatching(/expected wait .* ms, deadline in .* ms/) });
+  for (const o of probes) {
+    expect(o).toEqual({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      message: expect.stringMatching(/expected wait .* ms, deadline in .* ms/),
+      errorCode: 'AMAAS_ERR_OVERLOADED',
+      pushback: expect.stringMatching(/^[1-9][0-9]*$/),
+      retryDelayMs: expect.any(Number),
+    });
+    // The trailer grpc-js honours and the RetryInfo say the same thing.
+    expect(o.retryDelayMs).toBe(Number(o.pushback));
+  }
 
   hold.release();
   const outcomes = await Promise.all(background);
   expect(outcomes.map((o) => o.code)).toEqual(outcomes.map(() => grpc.status.OK));
 });
 
-it('a burst past capacity with short deadlines: every call ends OK or DEADLINE_EXCEEDED from the server, none INTERNAL', async () => {
+it('a burst past capacity with short deadlines: every call ends OK, RESOURCE_EXHAUSTED or DEADLINE_EXCEEDED from the server, none INTERNAL', async () => {
   await teachSlowService();
   hold.hold();
   const settled: Outcome[] = [];
@@ -115,7 +140,7 @@ it('a burst past capacity with short deadlines: every call ends OK or DEADLINE_E
   const outcomes = await Promise.all(burst);
 
   const codes = new Set(outcomes.map((o) => o.code));
-  expect([...codes].filter((c) => c !== grpc.status.OK && c !== grpc.status.DEADLINE_EXCEEDED)).toEqual([]);
+  expect([...codes].filter((c) => c !== grpc.status.OK && c !== grpc.status.RESOURCE_EXHAUSTED && c !== grpc.status.DEADLINE_EXCEEDED)).toEqual([]);
   // The first call finds the worker free and is admitted; with >= 0.83 x HOLD_MS per call ahead, most others are not.
   expect(outcomes.filter((o) => o.code === grpc.status.OK).length).toBeGreaterThan(0);
   expect(refusedWhileHeld).toBeGreaterThanOrEqual(CALLS / 2);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { registerMetricFamilies } from '../../../src/observability/metrics';
+import { registerTenantUsageMetrics } from '../../../src/observability/tenant-usage-metrics';
 
 const DOC = path.join(__dirname, '..', '..', '..', '..', 'docs', 'metrics.md');
 
@@ -33,6 +34,7 @@ function documented(markdown: string): Row[] {
 it('lists exactly the registered metrics, with their types and labels', async () => {
   const registry = new Registry();
   registerMetricFamilies(registry, () => null);
+  registerTenantUsageMetrics(registry, () => []);
   const registered: Row[] = [];
   for (const metric of registry.getMetricsAsArray()) {
     const m = metric as unknown as { name: string; labelNames?: string[]; get(): Promise<{ type: string }> };

@@ -56,12 +56,14 @@ function track(p: Promise<unknown>): { readonly state: 'pending' | 'ok' | AmaasE
   return t;
 }
 
-async function expectRejectedAtOnce(scheduler: Scheduler, j: InferenceJob, message: RegExp): Promise<void> {
+async function expectRejectedAtOnce(scheduler: Scheduler, j: InferenceJob, message: RegExp, passed = false): Promise<void> {
   const queued = scheduler.queued;
   const t = track(scheduler.submit(j));
   expect(scheduler.queued).toBe(queued); // no queue slot taken
   await settle(); // no time passes: the rejection is immediate
-  expect(t.state).toMatchObject({ code: 'AMAAS_ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(message) });
+  if (passed) expect(t.state).toMatchObject({ code: 'AMAAS_ERR_DEADLINE_EXCEEDED', message: expect.stringMatching(message) });
+  // The deadline is still ahead: a refusal for load (RESOURCE_EXHAUSTED) with a retry hint.
+  else expect(t.state).toMatchObject({ code: 'AMAAS_ERR_OVERLOADED', message: expect.stringMatching(message), retry: { delayMs: expect.any(Number) } });
 }
 
 describe('UnbatchedScheduler: admission by expected wait', () => {
@@ -110,7 +112,7 @@ describe('UnbatchedScheduler: admission by expected wait', () => {
 
   it('a deadline already passed is refused at once, cold or not', async () => {
     const { scheduler, now } = setup();
-    await expectRejectedAtOnce(scheduler, job(1, now()), /deadline in 0\.0 ms/);
+    await expectRejectedAtOnce(scheduler, job(1, now()), /deadline in 0\.0 ms/, true);
   });
 });
 

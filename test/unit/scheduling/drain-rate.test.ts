@@ -101,8 +101,10 @@ describe('admissionError', () => {
     expect(admissionError(estimate, 1050, 1000)).toBeNull();
     const err = admissionError(estimate, 1049, 1000);
     expect(err).toBeInstanceOf(AmaasError);
-    expect(err!.code).toBe('AMAAS_ERR_DEADLINE_EXCEEDED');
+    // Load, not a passed deadline: RESOURCE_EXHAUSTED, with a hint of how much the queue ahead must shrink.
+    expect(err!.code).toBe('AMAAS_ERR_OVERLOADED');
     expect(err!.message).toMatch(/expected wait 50\.0 ms, deadline in 49\.0 ms/);
+    expect(err!.retry).toEqual({ delayMs: 1 });
   });
 
   it('refuses a deadline that has already passed, even with no estimate', () => {
