@@ -1,13 +1,16 @@
 /**
  * amaas.v1 BatchPredict: many requests on one bidirectional stream, each answered as soon as it completes,
  * with its id and its own status; a failed item does not end the stream. Flow control and shutdown behaviour
- * are those of every inference stream (windowed-stream.ts).
+ * are those of every inference stream (windowed-stream.ts). An item may carry its own timeout_ms (else
+ * stream_item_timeout_ms): still queued when it runs out, it is answered DEADLINE_EXCEEDED at once and never
+ * reaches a worker (item-deadline.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
 import { type AccessSite, type CallSpan, itemRequestId } from '../../observability';
 import { Identity, identityOf } from '../../security';
 import { accessFailed, accessOk } from '../access';
+import { withItemDeadline } from '../item-deadline';
 import type { ApiContext } from '../context';
 import { statusOf } from '../status-map';
 import { serveWindowedStream } from '../windowed-stream';
@@ -17,6 +20,12 @@ import { runPredict } from './predict';
 
 const OK = { code: grpc.status.OK, message: '', error_code: '' };
 const SITE: AccessSite = { protocol: 'amaas', method: 'BatchPredict' };
+
+/** BatchPredictRequest.timeout_ms (uint32 on the wire; 0 = none). */
+function itemTimeoutMs(value: number | string | undefined): number | undefined {
+  const ms = Number(value ?? 0);
+  return ms > 0 ? ms : undefined;
+}
 
 function answerItem(ctx: ApiContext, identity: Identity | undefined) {
   return async (
@@ -34,7 +43,13 @@ function answerItem(ctx: ApiContext, identity: Identity | undefined) {
     try {
       throwIfMalformed(item);
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
-      const response = await runPredict(ctx, item.request, signal, deadline, identity, span);
+      const request = item.request;
+      const response = await withItemDeadline(
+        { signal, deadline },
+        () => itemTimeoutMs(item.timeout_ms),
+        ctx.config.streamItemTimeoutMs,
+        (itemSignal, itemDeadline) => runPredict(ctx, request, itemSignal, itemDeadline, identity, span),
+      );
       accessOk(ctx, SITE, requestId, started, response, identity);
       span?.endGrpcOk();
       return { id, status: OK, response };

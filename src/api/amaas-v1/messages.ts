@@ -24,6 +24,8 @@ export interface WirePredictRequest {
   inputs: WireTensor[];
   output_names: string[];
   output_encoding: string;
+  /** Priority's name (PRIORITY_HIGH ...); absent from an older client. */
+  priority?: string;
 }
 
 export interface WirePredictResponse {
@@ -35,6 +37,8 @@ export interface WirePredictResponse {
 
 export interface WireBatchPredictRequest {
   request: WirePredictRequest | null;
+  /** 0: none of its own. */
+  timeout_ms?: number;
 }
 
 export interface WireItemStatus {

@@ -1,5 +1,6 @@
 /** PredictRequest/PredictResponse <-> the service's InferenceRequest/InferenceResult. */
 import { AmaasError } from '../../errors';
+import type { Priority } from '../../scheduling/scheduler';
 import type { Identity } from '../../security';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import type { WirePredictRequest, WirePredictResponse } from './messages';
@@ -10,6 +11,14 @@ import { OutputEncoding, decodeWireTensor, encodeWireTensor, parseVersion } from
 export interface DecodedPredict {
   readonly request: InferenceRequest;
   readonly encoding: OutputEncoding;
+}
+
+const PRIORITIES: Readonly<Record<string, Priority>> = { PRIORITY_HIGH: 'high', PRIORITY_NORMAL: 'normal', PRIORITY_LOW: 'low' };
+
+/** PredictRequest.priority; PRIORITY_UNSPECIFIED (or a value this server does not know) leaves the tenant's. */
+function priorityOf(name: string | undefined): { priority?: Priority } {
+  const priority = name === undefined ? undefined : PRIORITIES[name];
+  return priority ? { priority } : {};
 }
 
 /** `identity`: the caller, which the service checks against the model (security/model-access.ts). */
@@ -37,6 +46,7 @@ export function decodePredictRequest(wire: WirePredictRequest, identity?: Identi
       inputs,
       outputNames: wire.output_names ?? [],
       identity,
+      ...priorityOf(wire.priority),
     },
     encoding,
   };

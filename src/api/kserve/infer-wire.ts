@@ -7,10 +7,12 @@ import { dataTypeByName } from '../../codec/dtypes';
 import { InputTensor, borrowRaw, decodeTyped, encodeRaw, encodeTyped, parseShape } from '../../codec/tensor-codec';
 import { AmaasError } from '../../errors';
 import { quoted } from '../../errors-format';
+import type { Priority } from '../../scheduling/scheduler';
 import type { Identity } from '../../security';
 import type { InferenceRequest, InferenceResult } from '../../service/inference-service';
 import { assertResponseFits } from '../response-size';
 import { throwIfMalformed } from '../wire-decoder';
+import { inferPriority } from './infer-parameters';
 import type { WireInferInputTensor, WireModelInferRequest, WireModelInferResponse } from './messages';
 
 export interface DecodedInfer {
@@ -47,6 +49,12 @@ function decodeInput(wire: WireInferInputTensor, index: number, raw: Uint8Array 
   return { name, datatype, shape, data };
 }
 
+/** The `priority` parameter (infer-parameters.ts), absent when the request leaves the tenant's. */
+function priorityOf(wire: WireModelInferRequest): { priority?: Priority } {
+  const priority = inferPriority(wire.parameters);
+  return priority ? { priority } : {};
+}
+
 /** `identity`: the caller, which the service checks against the model (security/model-access.ts). */
 export function decodeInferRequest(wire: WireModelInferRequest, identity?: Identity): DecodedInfer {
   throwIfMalformed(wire);
@@ -76,6 +84,7 @@ export function decodeInferRequest(wire: WireModelInferRequest, identity?: Ident
       inputs: inputs.map((t, i) => decodeInput(t, i, raw ? rawContents[i] : undefined)),
       outputNames: (wire.outputs ?? []).map((o) => o.name),
       identity,
+      ...priorityOf(wire),
     },
   };
 }

@@ -4,6 +4,7 @@
  * Outgoing messages may use numbers where the wire type is int64.
  */
 import type { TypedContents } from '../../codec/tensor-codec';
+import type { WireInferParameters } from './infer-parameters';
 
 export type Int64 = string | number;
 
@@ -26,6 +27,8 @@ export interface WireModelInferRequest {
   inputs: WireInferInputTensor[];
   outputs: { name: string }[];
   raw_input_contents: Uint8Array[];
+  /** timeout, priority (infer-parameters.ts); the others are ignored. */
+  parameters?: WireInferParameters;
 }
 
 export interface WireInferOutputTensor {
