@@ -16,6 +16,9 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../observability/logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
+import { registerQuantizeCommand } from './quantize-command';
+import { registerConvertCommand } from './convert-command';
+import { registerCompareCommand } from './compare-command';
 import { registerKeygenCommand } from './keygen-command';
 import { registerEncryptCommand } from './encrypt-command';
 import { registerBatchCommand } from './batch-command';
@@ -232,6 +235,9 @@ withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
+registerQuantizeCommand(program);
+registerConvertCommand(program);
+registerCompareCommand(program);
 registerKeygenCommand(program);
 registerEncryptCommand(program);
 registerBatchCommand(program);
