@@ -21,6 +21,7 @@ import { registerConvertCommand } from './convert-command';
 import { registerCompareCommand } from './compare-command';
 import { registerKeygenCommand } from './keygen-command';
 import { registerEncryptCommand } from './encrypt-command';
+import { registerTrafficCommand } from './traffic-command';
 import { registerBatchCommand } from './batch-command';
 import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 import { renderModelState, renderModels } from './models-view';
@@ -240,6 +241,7 @@ registerConvertCommand(program);
 registerCompareCommand(program);
 registerKeygenCommand(program);
 registerEncryptCommand(program);
+registerTrafficCommand(program);
 registerBatchCommand(program);
 
 program.parseAsync(process.argv).catch(fail);
