@@ -86,6 +86,7 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   const tenancy = new Tenancy({ policy: security.tenants ? () => security.tenants!.current() : null, defaults: config });
   if (metrics) registerTenantUsageMetrics(metrics.registry, () => tenancy.usage.snapshot());
   const ctx: ApiContext = { service: new InferenceService(registry, undefined, metrics?.observer ?? null, tenancy), registry, config, drain, security, accessLog: new AccessLog(config.accessLog), tracing };
+  metrics?.watchCaches(ctx.service.caches);
   const grpcServer = new grpc.Server({
     interceptors: security.interceptors,
     'grpc.max_receive_message_length': config.maxMessageBytes,

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { SecurityConfig, SecuritySettings, resolveSecurity } from './security-schema';
+import { ResponseCacheConfig, ResponseCacheSettings, resolveResponseCache } from './cache-schema';
 import { TenancyConfig, TenancySettings, resolveTenancy } from './tenancy-schema';
 import { ModelKeysConfig, ModelKeysSettings, resolveModelKeys } from './model-keys-schema';
 import { TrafficSchema, TrafficSplit, resolveTraffic } from './traffic-schema';
@@ -112,6 +113,8 @@ export const ModelConfigSchema = z
      * the version loads; a mismatch leaves it UNAVAILABLE with AMAAS_ERR_CHECKSUM_MISMATCH's message.
      */
     sha256: z.record(z.string().regex(/^[1-9][0-9]*$/, 'keys are version numbers'), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits')).optional(),
+    /** response_cache.max_bytes (cache-schema.ts). */
+    ...ResponseCacheSettings,
     /**
      * Canary split (traffic-schema.ts): `{ "3": 10 }` sends requests naming no version to version 3 with 10 %
      * probability (while it is READY), the rest to the default. SetTrafficSplit and Rollback override it at run time.
@@ -162,6 +165,8 @@ export interface ModelConfig {
   readonly warmup: WarmupConfig;
   /** Expected SHA-256 (lower-case hex) of model.onnx, by version. */
   readonly sha256: ReadonlyMap<number, string>;
+  /** null: no response cache (the default). */
+  readonly responseCache: ResponseCacheConfig | null;
   /** Canary shares of the requests that name no version; empty: all go to the default. */
   readonly traffic: TrafficSplit;
 }
@@ -195,6 +200,7 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     defaultVersion: c.default_version ?? null,
     warmup: Object.freeze({ ...c.warmup }),
     sha256: new Map(Object.entries(c.sha256 ?? {}).map(([v, hex]) => [Number(v), hex.toLowerCase()])),
+    responseCache: resolveResponseCache(c.response_cache),
     traffic: resolveTraffic(c.traffic),
   });
 }

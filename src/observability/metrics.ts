@@ -7,6 +7,7 @@
  * prom-client at scrape time; rare events (loads, worker restarts) go to prom-client directly.
  */
 import { Counter, CounterConfiguration, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheSize, CacheView } from '../caching';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { VersionState } from '../repository/model-version';
 import { TalliedCounter, TalliedHistogram } from './tallies';
@@ -37,6 +38,8 @@ export interface MetricFamilies {
   readonly modelLoadDuration: Histogram<'model'>;
   readonly workerRestarts: Counter<ModelVersionLabel>;
   readonly tenantRequests: TalliedCounter<'tenant' | 'model' | 'code'>;
+  readonly cacheHits: TalliedCounter<ModelVersionLabel>;
+  readonly cacheMisses: TalliedCounter<ModelVersionLabel>;
 }
 
 /** A Counter whose values are the tallies bound on it, set when the registry collects. */
@@ -48,9 +51,10 @@ function talliedCounter<L extends string>(config: CounterConfiguration<L>): Tall
 
 /**
  * Registers every family on `registry`, plus prom-client's default process metrics (CPU, memory, event-loop
- * lag, GC). `models()` is the model registry the gauges read at scrape time (null until the server made it).
+ * lag, GC). `models()` is the model registry the gauges read at scrape time (null until the server made it);
+ * `caches()` the response caches the cache gauges and evictions read (null: none yet).
  */
-export function registerMetricFamilies(registry: Registry, models: () => ModelRegistry | null): MetricFamilies {
+export function registerMetricFamilies(registry: Registry, models: () => ModelRegistry | null, caches: () => CacheView | null = () => null): MetricFamilies {
   const registers = [registry];
   const mv: ModelVersionLabel[] = ['model', 'version'];
   const f: MetricFamilies = {
@@ -125,6 +129,18 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
       labelNames: ['tenant', 'model', 'code'],
       registers,
     }),
+    cacheHits: talliedCounter({
+      name: 'amaas_cache_hits_total',
+      help: 'Successful requests the response cache answered, or an identical request\'s run (ModelStatistics cache_hit).',
+      labelNames: mv,
+      registers,
+    }),
+    cacheMisses: talliedCounter({
+      name: 'amaas_cache_misses_total',
+      help: 'Successful requests of a cached model that ran and were stored (ModelStatistics cache_miss).',
+      labelNames: mv,
+      registers,
+    }),
   };
   const schedulerGauge = (name: string, help: string, read: (s: { queued: number; running: number }) => number) =>
     new Gauge({
@@ -152,6 +168,29 @@ export function registerMetricFamilies(registry: Registry, models: () => ModelRe
       eachVersion(models(), (model, version, v) => {
         for (const state of VERSION_STATES) this.labels(model, version, state).set(v.state === state ? 1 : 0);
       });
+    },
+  });
+  const cacheGauge = (name: string, help: string, read: (s: CacheSize) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of caches()?.sizes() ?? []) this.labels(s.model).set(read(s));
+      },
+    });
+  cacheGauge('amaas_cache_bytes', 'Bytes the model\'s response cache holds, as counted against max_bytes, read at scrape time.', (s) => s.bytes);
+  cacheGauge('amaas_cache_entries', 'Answers the model\'s response cache holds, read at scrape time.', (s) => s.entries);
+  new Counter({
+    name: 'amaas_cache_evictions_total',
+    help: 'Response cache entries evicted (least recently used first) to make room under max_bytes.',
+    labelNames: ['model'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [model, n] of caches()?.evictions() ?? []) this.labels(model).inc(n);
     },
   });
   collectDefaultMetrics({ register: registry });

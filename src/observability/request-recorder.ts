@@ -86,6 +86,15 @@ class VersionSeries {
     this.refusals = refusals;
   }
 
+  /** Bound on first use: only models with response_cache get the cache series. */
+  private cacheHits: Tally | null = null;
+  private cacheMisses: Tally | null = null;
+
+  cacheTally(hit: boolean): Tally {
+    if (hit) return (this.cacheHits ??= this.f.cacheHits.bind(this.model, this.version));
+    return (this.cacheMisses ??= this.f.cacheMisses.bind(this.model, this.version));
+  }
+
   request(protocol: Protocol, errorCode: ErrorCode | null): Tally {
     return tallyFor(this.requests[protocol], errorCode, (code) => this.f.requests.bind(this.model, this.version, protocol, code));
   }
@@ -113,7 +122,9 @@ export class MetricsRecorder implements RequestObserver {
     const s = this.series(target);
     s.request(protocol, errorCode).value++;
     if (outcome.ok) {
-      s.inferences.value += outcome.batchSize;
+      // A cache hit ran no inference (ModelStatistics leaves it out of inference_count too).
+      if (outcome.cache) s.cacheTally(outcome.cache.hit).value++;
+      if (!outcome.cache?.hit) s.inferences.value += outcome.batchSize;
       s.requestDuration.observe(Number(outcome.totalNs) / 1e9);
     } else if (outcome.queueNs === undefined) {
       const reason = REFUSAL_BY_CODE[errorCode!];

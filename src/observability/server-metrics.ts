@@ -4,6 +4,7 @@
  * none of this exists and those layers get no hooks, so they do no recording work at all.
  */
 import { Registry } from 'prom-client';
+import type { CacheView } from '../caching';
 import type { ModelHooks } from '../repository/model-hooks';
 import type { ModelRegistry } from '../repository/model-registry';
 import type { SecurityHooks } from '../security';
@@ -22,6 +23,8 @@ export interface ServerMetrics {
   readonly securityHooks: SecurityHooks;
   /** The model registry the queue, in-flight and state gauges read at scrape time. */
   watch(models: ModelRegistry): void;
+  /** The response caches the cache gauges and evictions read at scrape time. */
+  watchCaches(caches: CacheView): void;
   /** Serves `GET /metrics` on host:port (0 = a free port); `onError` hears of failed collections. */
   serve(host: string, port: number, onError: (err: Error) => void): Promise<MetricsServer>;
 }
@@ -29,8 +32,9 @@ export interface ServerMetrics {
 export function createServerMetrics(options: RecorderOptions = {}): ServerMetrics {
   const registry = new Registry();
   let models: ModelRegistry | null = null;
+  let caches: CacheView | null = null;
   const recorder = new MetricsRecorder(
-    registerMetricFamilies(registry, () => models),
+    registerMetricFamilies(registry, () => models, () => caches),
     options,
   );
   return {
@@ -40,6 +44,9 @@ export function createServerMetrics(options: RecorderOptions = {}): ServerMetric
     securityHooks: { onDenied: () => recorder.refusal('', 'auth') },
     watch(m) {
       models = m;
+    },
+    watchCaches(c) {
+      caches = c;
     },
     serve: (host, port, onError) => startMetricsServer(registry, host, port, onError),
   };

@@ -16,6 +16,7 @@ import { ModelStatistics, RequestOutcome } from './model-statistics';
 import type { Protocol, RefusalReason, RequestObserver } from './request-observer';
 import type { RequestTrace } from './request-trace';
 import { validateRequest } from './request-validation';
+import { CacheOutcome, ResponseCaches, requestKey } from '../caching';
 
 export interface InferenceRequest {
   readonly modelName: string;
@@ -42,9 +43,14 @@ export interface InferenceResult {
   readonly modelVersion: number;
   readonly id: string;
   readonly outputs: readonly Tensor[];
+  /** How the response cache answered (response_cache on); absent when the model has no cache. */
+  readonly cache?: CacheOutcome;
 }
 
 export class InferenceService {
+  /** Per-model response caches (src/caching/); a model without response_cache never reaches them. */
+  readonly caches: ResponseCaches;
+
   constructor(
     private readonly registry: ModelRegistry,
     /** Per-version counts and durations (ModelStatistics); every request that reaches a version is recorded. */
@@ -53,7 +59,9 @@ export class InferenceService {
     private readonly observer: RequestObserver | null = null,
     /** Per-tenant limits, the job's tenant and usage metering (src/tenancy/); null: none (in-process use, tests). */
     readonly tenancy: Tenancy | null = null,
-  ) {}
+  ) {
+    this.caches = new ResponseCaches(registry);
+  }
 
   /** A refusal made before the service was asked (a draining server's handlers); for the observer. */
   refused(reason: RefusalReason, model = ''): void {
@@ -130,12 +138,15 @@ export class InferenceService {
   ): void {
     const done = process.hrtime.bigint();
     const rows = rowsOf(target, request);
+    const cache = result?.cache;
     const outcome: RequestOutcome = {
       ok: errorCode === null,
       batchSize: rows,
       totalNs: done - received,
-      queueNs: started === undefined ? undefined : started - received,
+      // Triton counts hits in queue: zero, or the wait for an identical request's run.
+      queueNs: cache?.hit ? (cache.waitNs ?? 0n) : started === undefined ? undefined : started - received,
       computeNs: started === undefined ? undefined : done - started,
+      cache,
     };
     this.statistics.record(target.model, target.version, outcome);
     this.observer?.request(target, request.protocol, request.identity, outcome, errorCode);
@@ -155,7 +166,22 @@ export class InferenceService {
     }
   }
 
-  private async run(
+  /**
+   * With response_cache, a valid request is answered from the cache or from an identical request's run when it
+   * can (no queue, no worker), else computed and stored. It is validated first, as only a valid request has a
+   * key; compute() validates again on a miss, which costs far less than the run.
+   */
+  private async run(...args: Parameters<InferenceService['compute']>): Promise<InferenceResult> {
+    const [target, request, signal] = args;
+    const cache = this.caches.of(target);
+    if (!cache) return this.compute(...args);
+    const outputNames = validateRequest(target, request.inputs, request.outputNames);
+    const key = requestKey(target.model, target.version, request.inputs, outputNames);
+    const served = await cache.serve(target, key, signal, async () => (await this.compute(...args)).outputs);
+    return { modelName: target.model, modelVersion: target.version, id: request.id, outputs: served.outputs, cache: served.cache };
+  }
+
+  private async compute(
     target: ServingVersion,
     request: InferenceRequest,
     signal: AbortSignal | undefined,

@@ -18,8 +18,8 @@ export function toModelStatistics(s: VersionStatistics) {
       compute_input: none,
       compute_infer: duration(s.computeInfer),
       compute_output: none,
-      cache_hit: none,
-      cache_miss: none,
+      cache_hit: duration(s.cacheHit),
+      cache_miss: duration(s.cacheMiss),
     },
     batch_stats: [],
   };
