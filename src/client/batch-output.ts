@@ -6,8 +6,8 @@
 import { promises as fsp } from 'node:fs';
 import { JobIdentity, Progress, writeCheckpoint } from './batch-checkpoint';
 
-/** Buffered output beyond this many characters is written at once. */
-const FLUSH_CHARS = 1 << 20;
+/** Buffered output beyond this many characters is written at once: small, so lines die young (cheap to collect). */
+const FLUSH_CHARS = 1 << 16;
 
 export class BatchOutput {
   private chunks: string[] = [];
