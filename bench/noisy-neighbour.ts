@@ -1,0 +1,248 @@
+/**
+ * node dist/bench/noisy-neighbour.js [--model mlp_large] [--rows 64] [--seconds 20] [--capacity-seconds 10]
+ *                                    [--factor 5] [--share 0.1] [--deadline-a 1000] [--deadline-b 500]
+ *                                    [--fairness on|off] [--client-nice N]
+ *
+ * Two tenants share one model version (issue 11's acceptance). Tenant A, from its own client process, offers
+ * `factor` x the model's capacity; tenant B, from another, offers `share` x capacity with `deadline-b` ms
+ * deadlines. First the capacity (A alone, closed loop), then B alone, then both at once, all open loops with a
+ * fixed arrival rate. Reports B's OK count and p99 together and alone, A's goodput as a fraction of capacity,
+ * and A's refusals (RESOURCE_EXHAUSTED): p50 time to the refusal and how many carried a grpc-retry-pushback-ms
+ * hint, beside every status code counted.
+ * `--fairness off` serves the same run with fair_scheduling: false (first come first served) to show the
+ * difference. Auth is on: a tenants file with one key per tenant, written for the run.
+ *
+ * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
+ * lowers their priority (a stand-in for clients on other machines).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { PACKAGE_ROOT } from '../src/paths';
+import { BENCH_MODELS } from './bench-models';
+import { LoadSpec, rawClient, rawUnary, unaryTarget } from './load-client';
+import { summarize } from './stats';
+
+const execFileP = promisify(execFile);
+const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
+const SELF = path.join(PACKAGE_ROOT, 'dist', 'bench', 'noisy-neighbour.js');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** One client process's work: an open loop at `rate` calls per second (or a closed loop when rate is 0). */
+interface ClientSpec extends LoadSpec {
+  /** Closed loop when 0: `concurrency` callers back to back (the capacity phase). */
+  readonly rate: number;
+}
+
+/** Every call's outcome: status code, ms to the answer, and whether a refusal carried a pushback hint. */
+interface ClientResult {
+  readonly calls: { code: number; ms: number; pushback: boolean }[];
+  readonly elapsedMs: number;
+  readonly unanswered: number;
+}
+
+async function runClient(spec: ClientSpec): Promise<ClientResult> {
+  const client = rawClient(spec);
+  const { method, request } = unaryTarget(spec);
+  const calls: ClientResult['calls'] = [];
+  const begin = performance.now();
+  const until = begin + spec.durationMs;
+  let outstanding = 0;
+  const one = async (): Promise<void> => {
+    outstanding++;
+    const t0 = performance.now();
+    try {
+      await rawUnary(client, method, request, spec.deadlineMs ? { deadline: Date.now() + spec.deadlineMs } : {});
+      calls.push({ code: grpc.status.OK, ms: performance.now() - t0, pushback: false });
+    } catch (err) {
+      const e = err as grpc.ServiceError;
+      calls.push({ code: e.code, ms: performance.now() - t0, pushback: (e.metadata?.get('grpc-retry-pushback-ms') ?? []).length > 0 });
+    } finally {
+      outstanding--;
+    }
+  };
+  const settled: Promise<void>[] = [];
+  if (spec.rate === 0) {
+    const caller = async () => {
+      while (performance.now() < until) await one();
+    };
+    await Promise.all(Array.from({ length: spec.concurrency }, caller));
+  } else {
+    let started = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const now = performance.now();
+        if (now >= until) {
+          clearInterval(timer);
+          resolve();
+          return;
+        }
+        // Calls due by now at the rate, whenever this tick fires (a late tick catches up).
+        const due = Math.floor(((now - begin) * spec.rate) / 1000) - started;
+        for (let i = 0; i < due && outstanding < spec.concurrency; i++, started++) settled.push(one());
+      }, 2);
+    });
+  }
+  // Every call has a deadline; give them that long plus a margin, then count the rest as unanswered.
+  await Promise.race([Promise.all(settled), new Promise((r) => setTimeout(r, (spec.deadlineMs ?? 10_000) + 5000))]);
+  const elapsedMs = performance.now() - begin;
+  client.close();
+  return { calls, elapsedMs, unanswered: outstanding };
+}
+
+/** Runs one client process (this file with --client) at OS priority `nice`. */
+async function clientProcess(spec: ClientSpec, nice: number): Promise<ClientResult> {
+  const child = execFileP(process.execPath, [SELF, '--client', JSON.stringify(spec)], { maxBuffer: 1024 * 1024 * 1024 });
+  if (nice > 0) os.setPriority(child.child.pid!, nice);
+  const { stdout } = await child;
+  return JSON.parse(stdout) as ClientResult;
+}
+
+function waitForAddress(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /amaas serving on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+}
+
+const round = (n: number, digits = 1) => Number(n.toFixed(digits));
+
+function codesOf(r: ClientResult): Record<string, number> {
+  const codes: Record<string, number> = {};
+  for (const c of r.calls) {
+    const name = grpc.status[c.code] ?? String(c.code);
+    codes[name] = (codes[name] ?? 0) + 1;
+  }
+  return codes;
+}
+
+/** A tenant's view of one phase: how many were answered OK, their latency, and every other code. */
+function tenantReport(r: ClientResult) {
+  const ok = r.calls.filter((c) => c.code === grpc.status.OK);
+  // Refusals for load; a DEADLINE_EXCEEDED is a call admitted that then ran out of time, counted in codes.
+  const refused = r.calls.filter((c) => c.code === grpc.status.RESOURCE_EXHAUSTED);
+  const okMs = summarize(ok.map((c) => c.ms));
+  const refusedMs = summarize(refused.map((c) => c.ms));
+  return {
+    calls: r.calls.length,
+    ok: ok.length,
+    okPerSec: round(ok.length / (r.elapsedMs / 1000)),
+    okP50Ms: round(okMs.p50, 2),
+    okP99Ms: round(okMs.p99, 2),
+    codes: codesOf(r),
+    refusalP50Ms: refused.length ? round(refusedMs.p50, 2) : null,
+    refusalsWithPushback: refused.filter((c) => c.pushback).length,
+    unanswered: r.unanswered,
+  };
+}
+
+async function main(): Promise<void> {
+  const modelName = arg('--model', 'mlp_large');
+  const rows = Number(arg('--rows', '64'));
+  const seconds = Number(arg('--seconds', '20'));
+  const capacitySeconds = Number(arg('--capacity-seconds', '10'));
+  const factor = Number(arg('--factor', '5'));
+  const share = Number(arg('--share', '0.1'));
+  const deadlineA = Number(arg('--deadline-a', '1000'));
+  const deadlineB = Number(arg('--deadline-b', '500'));
+  const fairness = arg('--fairness', 'on') !== 'off';
+  const clientNice = Number(arg('--client-nice', '0'));
+  const model = BENCH_MODELS[modelName];
+  if (!model) throw new Error(`unknown model ${modelName} (${Object.keys(BENCH_MODELS).join(', ')})`);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-noisy-'));
+  const repo = path.join(dir, 'models');
+  fs.mkdirSync(repo);
+  await model.write(repo);
+  const modelConfig = { ...model.config, fair_scheduling: fairness };
+  fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(modelConfig));
+  // One key per tenant, equal weights: fairness gives each tenant an equal share of a contended version.
+  const keys = { a: `amaas_bench_noisy_a_${crypto.randomBytes(8).toString('hex')}`, b: `amaas_bench_noisy_b_${crypto.randomBytes(8).toString('hex')}` };
+  const sha = (k: string) => crypto.createHash('sha256').update(k, 'utf8').digest('hex');
+  const tenants = {
+    tenants: {
+      a: { keys: [{ id: 'a-1', sha256: sha(keys.a) }], models: ['*'], scopes: ['infer'] },
+      b: { keys: [{ id: 'b-1', sha256: sha(keys.b) }], models: ['*'], scopes: ['infer'] },
+    },
+  };
+  fs.writeFileSync(path.join(dir, 'tenants.json'), JSON.stringify(tenants));
+  fs.writeFileSync(path.join(dir, 'server.json'), JSON.stringify({ auth: { tenants_file: path.join(dir, 'tenants.json') }, shutdown_delay_ms: 0 }));
+
+  const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', '--config', path.join(dir, 'server.json')], {
+    env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const address = await waitForAddress(server);
+    const base = {
+      target: 'amaas' as const,
+      address,
+      mode: 'unary' as const,
+      model: model.name,
+      input: { name: model.input.name, dims: [rows, ...model.input.dims.slice(1)] },
+      maxRequests: 10_000_000,
+    };
+    // Capacity: A alone, a closed loop deep enough to keep every worker and the batcher busy.
+    const cap = await clientProcess({ ...base, apiKey: keys.a, rate: 0, concurrency: 16, durationMs: capacitySeconds * 1000 }, clientNice);
+    const capacity = cap.calls.filter((c) => c.code === grpc.status.OK).length / (cap.elapsedMs / 1000);
+
+    const specA: ClientSpec = { ...base, apiKey: keys.a, rate: capacity * factor, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineA };
+    const specB: ClientSpec = { ...base, apiKey: keys.b, rate: capacity * share, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineB };
+    const alone = await clientProcess(specB, clientNice);
+    const [a, b] = await Promise.all([clientProcess(specA, clientNice), clientProcess(specB, clientNice)]);
+
+    const bAlone = tenantReport(alone);
+    const bTogether = tenantReport(b);
+    const aTogether = tenantReport(a);
+    const report = {
+      command: `node dist/bench/noisy-neighbour.js ${process.argv.slice(2).join(' ')}`.trim(),
+      model: model.name,
+      requestDims: base.input.dims,
+      fairScheduling: fairness,
+      clientNice,
+      capacityPerSec: round(capacity),
+      a: { offeredPerSec: round(specA.rate), deadlineMs: deadlineA, ...aTogether, goodputOfCapacity: round(aTogether.okPerSec / capacity, 3) },
+      b: {
+        offeredPerSec: round(specB.rate),
+        deadlineMs: deadlineB,
+        together: bTogether,
+        alone: bAlone,
+        p99RatioTogetherToAlone: bAlone.okP99Ms > 0 ? round(bTogether.okP99Ms / bAlone.okP99Ms, 2) : null,
+      },
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--client') {
+  runClient(JSON.parse(process.argv[3]) as ClientSpec).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err) => {
+      process.stderr.write(`noisy-neighbour client failed: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+} else {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  });
+}
