@@ -163,7 +163,11 @@ function valuePlan(where: string, f: protobuf.Field, name: string, number: numbe
   return { number, name, kind, wireType, repeated, packable: repeated && wireType !== LEN, oneof, enumNames, message, mapValue: null };
 }
 
-/** A message with every field at its default, as proto-loader (defaults: true) gives it. */
+/**
+ * A message with every field at its default, as proto-loader (defaults: true) gives it; oneof members stay
+ * absent. Built property by property in field order, so every message of a type shares one object shape
+ * (cloning a template object with spread measured many times slower: its clones do not share transitions).
+ */
 function createMessage(plan: MessagePlan): Decoded {
   const out: Decoded = {};
   for (const f of plan.fields) {

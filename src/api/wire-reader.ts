@@ -25,6 +25,9 @@ export class WireFormatError extends Error {
   }
 }
 
+/** Node's Buffer has utf8Slice (its toString's fast path); @types/node does not declare it. */
+type Utf8Sliceable = Buffer & { utf8Slice(start: number, end: number): string };
+
 const TWO_32 = 4294967296;
 /** hi words below this keep a 64-bit value under 2^53, where a double is exact. */
 const SAFE_HI = 0x200000;
@@ -138,7 +141,8 @@ export class WireReader {
   /** Length-delimited UTF-8 text; invalid sequences become U+FFFD, as protobufjs and Node's decoder read them. */
   string(end: number): string {
     const stop = this.delimited(end);
-    const out = stop === this.pos ? '' : this.buf.toString('utf8', this.pos, stop);
+    // Buffer's own utf8Slice (what toString calls after checking its arguments, which delimited did).
+    const out = stop === this.pos ? '' : (this.buf as Utf8Sliceable).utf8Slice(this.pos, stop);
     this.pos = stop;
     return out;
   }
