@@ -102,8 +102,8 @@ interface FieldPlan {
   readonly oneof: string | null;
   /** Enum value names by number; numbers the .proto does not name stay numbers, as with proto-loader. */
   readonly enumNames: Readonly<Record<number, string>> | null;
-  /** For messages and map values that are messages; filled in once every plan exists (types refer to each other). */
-  message: MessagePlan | null;
+  /** For messages and map values that are messages (planOf registers a plan before its fields, so types may refer to each other). */
+  readonly message: MessagePlan | null;
   /** For map fields: the entry's value (field 2); keys (field 1) are strings. */
   readonly mapValue: FieldPlan | null;
 }
@@ -342,7 +342,6 @@ export function throwIfMalformed(message: object | null | undefined): void {
 /** The deserializer of one message type: bytes -> proto-loader's object, or a marked empty message. */
 export function requestDecoder(fullName: string): (bytes: Buffer) => Decoded {
   const plan = planOf(protobufRoot().lookupType(fullName));
-  const shortName = fullName;
   return (bytes) => {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from((bytes as Uint8Array).buffer, (bytes as Uint8Array).byteOffset, (bytes as Uint8Array).byteLength);
     const r = new WireReader(buf);
@@ -353,7 +352,7 @@ export function requestDecoder(fullName: string): (bytes: Buffer) => Decoded {
       const where = err.fields.length > 0 ? ` (in ${err.fields.join('.')})` : '';
       const malformed = createMessage(plan);
       Object.defineProperty(malformed, MALFORMED, {
-        value: new AmaasError('AMAAS_ERR_INVALID_REQUEST', `the request is not a valid ${shortName} message${where}: ${err.message}`),
+        value: new AmaasError('AMAAS_ERR_INVALID_REQUEST', `the request is not a valid ${fullName} message${where}: ${err.message}`),
       });
       return malformed;
     }

@@ -262,6 +262,14 @@ describe('direct request decoding against proto-loader', () => {
     expect(oip.parameters.k).toEqual({ int64_param: '5', parameter_choice: 'int64_param' });
   });
 
+  it('keeps a map key "__proto__" as a key, never as the map object\'s prototype', () => {
+    const entry = Buffer.concat([frame(1, Buffer.from('__proto__')), frame(2, encode('inference.InferParameter', { string_param: 'x' }))]);
+    const m = direct('inference.ModelInferRequest', frame(4, entry)) as { parameters: Record<string, unknown> };
+    expect(Object.getPrototypeOf(m.parameters)).toBe(Object.prototype);
+    expect(Object.keys(m.parameters)).toEqual(['__proto__']);
+    expect(Object.getOwnPropertyDescriptor(m.parameters, '__proto__')!.value).toEqual({ string_param: 'x', parameter_choice: 'string_param' });
+  });
+
   it('reads enum numbers the .proto does not name as numbers, like proto-loader', () => {
     const w = protobuf.Writer.create().uint32((6 << 3) | 0).int32(77);
     expect(agree('amaas.v1.PredictRequest', Buffer.from(w.finish()))).toMatchObject({ output_encoding: 77 });
