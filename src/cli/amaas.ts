@@ -16,6 +16,7 @@ import { loadServerConfig } from '../config/load';
 import { setLogLevel } from '../observability/logging';
 import { startServer } from '../server';
 import { registerKeysCommand } from './keys-command';
+import { registerUsageCommand } from './usage-command';
 import { registerQuantizeCommand } from './quantize-command';
 import { registerConvertCommand } from './convert-command';
 import { registerCompareCommand } from './compare-command';
@@ -236,6 +237,7 @@ withClientOptions(withFormatOptions(program.command('rollback <model>')))
   .action((model, o) => control(o, (c) => c.rollback(model)).catch(fail));
 
 registerKeysCommand(program);
+registerUsageCommand(program);
 registerQuantizeCommand(program);
 registerConvertCommand(program);
 registerCompareCommand(program);

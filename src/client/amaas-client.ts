@@ -326,6 +326,16 @@ export class AmaasClient {
     return this.control('Rollback', { model_name: model });
   }
 
+  /**
+   * Usage per tenant, model and version since the server started (GetUsage): every tenant's with the admin scope
+   * (or `tenant`'s), else the caller's own.
+   */
+  async getUsage(tenant = ''): Promise<TenantUsage[]> {
+    const fn = (this.admin.GetUsage as Unary<object, { usage: WireTenantUsage[] }>).bind(this.admin);
+    const res = await new Promise<{ usage: WireTenantUsage[] }>((resolve, reject) => fn({ tenant }, {}, (err, r) => (err ? reject(withErrorCode(err)) : resolve(r))));
+    return res.usage.map(fromTenantUsage);
+  }
+
   /** Sends `percent` % of the requests naming no version to each version given (a canary); {} ends the split. */
   async setTrafficSplit(model: string, shares: Readonly<Record<number, number>>): Promise<ModelInfo> {
     const list = Object.entries(shares).map(([version, percent]) => ({ version, percent }));
@@ -343,6 +353,52 @@ export class AmaasClient {
   close(): void {
     this.stub.close();
   }
+}
+
+/** One tenant's use of one model version (GetUsage); counts since the server started. */
+export interface TenantUsage {
+  readonly tenant: string;
+  readonly model: string;
+  readonly version: number;
+  /** Requests answered, whatever the answer. */
+  readonly requests: number;
+  readonly succeeded: number;
+  /** Rows of the requests answered OK. */
+  readonly rows: number;
+  /** Refusals for load by reason: rate_limit, concurrency, queue_full, overloaded. */
+  readonly refused: Readonly<Record<string, number>>;
+  readonly computeMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** uint64 and int64 arrive as strings (longs: String). */
+interface WireTenantUsage {
+  tenant: string;
+  model_name: string;
+  model_version: string;
+  requests: string;
+  succeeded: string;
+  rows: string;
+  refused: Record<string, string>;
+  compute_ms: number;
+  bytes_in: string;
+  bytes_out: string;
+}
+
+function fromTenantUsage(u: WireTenantUsage): TenantUsage {
+  return {
+    tenant: u.tenant,
+    model: u.model_name,
+    version: Number(u.model_version),
+    requests: Number(u.requests),
+    succeeded: Number(u.succeeded),
+    rows: Number(u.rows),
+    refused: Object.fromEntries(Object.entries(u.refused).map(([k, v]) => [k, Number(v)])),
+    computeMs: u.compute_ms,
+    bytesIn: Number(u.bytes_in),
+    bytesOut: Number(u.bytes_out),
+  };
 }
 
 /** Resolves when the stream can take more writes, or when it is over (so a writer never waits forever). */

@@ -25,6 +25,8 @@ export const METHOD_ACCESS: ReadonlyMap<string, Access> = new Map<string, Access
   [`${AMAAS_REPOSITORY}UnloadModel`, 'admin'],
   [`${AMAAS_REPOSITORY}SetDefaultVersion`, 'admin'],
   [`${AMAAS_REPOSITORY}Rollback`, 'admin'],
+  // Metadata, not admin: the handler shows a caller without admin only its own tenant's usage.
+  [`${AMAAS_REPOSITORY}GetUsage`, 'metadata'],
   [`${AMAAS_REPOSITORY}SetTrafficSplit`, 'admin'],
   [`${OIP}ModelInfer`, 'infer'],
   [`${OIP}ModelStreamInfer`, 'infer'],

@@ -70,7 +70,7 @@ export class InferenceService {
 
   /**
    * `deadline`: when the server must have answered (ms since the epoch; CallSignal.deadline), or undefined.
-   * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_DEADLINE_EXCEEDED.
+   * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_OVERLOADED.
    * `trace`: the request's trace, only when it is traced (src/observability/tracing.ts).
    */
   async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number, trace?: RequestTrace): Promise<InferenceResult> {
@@ -85,6 +85,8 @@ export class InferenceService {
     const received = process.hrtime.bigint();
     const tenant = this.tenancy?.settingsOf(request.identity);
     const rows = rowsOf(target, request);
+    // Counted now: the scheduler may transfer an input's buffer to the worker, leaving it empty here.
+    const bytesIn = tenant ? bytesOf(request.inputs) : 0;
     let started: bigint | undefined;
     // Jobs of a merged batch, grouped to split its run over their rows (usage's compute time).
     let group: BatchGroup | undefined;
@@ -94,13 +96,13 @@ export class InferenceService {
       if (batches) group = this.tenancy!.shares.join(target, rows);
     };
     // The tenant's limits, checked before the request is validated or its tensors copied.
-    const ticket = tenant && this.admit(tenant, rows, target, request, received, trace);
+    const ticket = tenant && this.admit(tenant, rows, target, request, received, trace, bytesIn);
     try {
       const result = await this.run(target, request, signal, deadline, onStart, trace, tenant);
-      this.record(target, request, received, started, null, trace, tenant, group, result);
+      this.record(target, request, received, started, null, trace, tenant, group, bytesIn, result);
       return result;
     } catch (err) {
-      this.record(target, request, received, started, toAmaasError(err).code, trace, tenant, group);
+      this.record(target, request, received, started, toAmaasError(err).code, trace, tenant, group, bytesIn);
       throw err;
     } finally {
       ticket?.release();
@@ -108,11 +110,11 @@ export class InferenceService {
   }
 
   /** Admission against the tenant's limits; a refusal is recorded like any other answer, then thrown. */
-  private admit(tenant: TenantSettings, rows: number, target: ServingVersion, request: InferenceRequest, received: bigint, trace: RequestTrace | undefined) {
+  private admit(tenant: TenantSettings, rows: number, target: ServingVersion, request: InferenceRequest, received: bigint, trace: RequestTrace | undefined, bytesIn: number) {
     try {
       return this.tenancy!.admit(tenant, rows);
     } catch (err) {
-      this.record(target, request, received, undefined, toAmaasError(err).code, trace, tenant, undefined);
+      this.record(target, request, received, undefined, toAmaasError(err).code, trace, tenant, undefined, bytesIn);
       throw err;
     }
   }
@@ -134,6 +136,7 @@ export class InferenceService {
     trace: RequestTrace | undefined,
     tenant?: TenantSettings,
     group?: BatchGroup,
+    bytesIn = 0,
     result?: InferenceResult,
   ): void {
     const done = process.hrtime.bigint();
@@ -160,7 +163,7 @@ export class InferenceService {
         rows,
         refused: refusalOf(errorCode),
         computeNs: outcome.computeNs === undefined ? 0 : Number(outcome.computeNs) * (group ? shareOf(group, rows) : 1),
-        bytesIn: bytesOf(request.inputs),
+        bytesIn,
         bytesOut: result ? bytesOf(result.outputs) : 0,
       });
     }

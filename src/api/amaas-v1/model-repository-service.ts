@@ -1,6 +1,7 @@
 /** amaas.v1.ModelRepositoryService: the handler of every RPC, keyed by RPC name, for grpc.Server.addService. */
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
+import { getUsageHandler } from './get-usage';
 import { loadModelHandler } from './load-model';
 import { rollbackHandler } from './rollback';
 import { setDefaultVersionHandler } from './set-default-version';
@@ -13,6 +14,7 @@ export function modelRepositoryServiceHandlers(ctx: ApiContext): grpc.UntypedSer
     UnloadModel: unloadModelHandler(ctx),
     SetDefaultVersion: setDefaultVersionHandler(ctx),
     Rollback: rollbackHandler(ctx),
+    GetUsage: getUsageHandler(ctx),
     SetTrafficSplit: setTrafficSplitHandler(ctx),
   } as grpc.UntypedServiceImplementation;
 }
