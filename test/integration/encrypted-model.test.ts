@@ -1,9 +1,11 @@
 /**
  * Encryption at rest (docs/encryption.md): a version folder holding model.onnx.enc serves outputs identical to
  * the plaintext model run directly by onnxruntime; a wrong key, a tampered byte and a file moved into another
- * model's folder each leave that version UNAVAILABLE with its own reason while other models serve; and no
- * plaintext copy of the model is ever written, to the repository or to a temp folder.
+ * model's folder each leave that version UNAVAILABLE with its own reason while other models serve; a sha256
+ * in the config is checked against the encrypted file; a server without a master key says so; and no plaintext
+ * copy of the model is ever written, to the repository or to a temp folder.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { makeRepository, modelPath, tempDir } from '../helpers/model-repository'
 import { releaseDirectSessions, runDirect, values } from '../helpers/ort-direct';
 import { OCR_DET_MODEL } from '../helpers/real-models';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { ModelRegistry } from '../../src/repository/model-registry';
 
 const serverKey = generateMasterKey();
 const otherKey = generateMasterKey();
@@ -42,10 +45,12 @@ function place(name: string, version: number, bytes: Buffer): string {
 beforeAll(async () => {
   repo = await makeRepository([{ model: 'mlp' }]);
   const mlp = fs.readFileSync(modelPath(repo, 'mlp'));
-  // One thread, like the direct run below, so both take the same kernel paths.
+  // One thread, like the direct run below, so both take the same kernel paths; the checksum is the encrypted file's.
+  const secret = sealModel(markedOcrModel(), serverKey, { model: 'secret_det', version: 1 });
   fs.mkdirSync(path.join(repo, 'secret_det'));
-  fs.writeFileSync(path.join(repo, 'secret_det', 'config.json'), JSON.stringify({ intra_op_threads: 1 }));
-  place('secret_det', 1, sealModel(markedOcrModel(), serverKey, { model: 'secret_det', version: 1 }));
+  const sha256 = createHash('sha256').update(secret).digest('hex');
+  fs.writeFileSync(path.join(repo, 'secret_det', 'config.json'), JSON.stringify({ intra_op_threads: 1, sha256: { '1': sha256 } }));
+  place('secret_det', 1, secret);
   place('wrong_key', 1, sealModel(mlp, otherKey, { model: 'wrong_key', version: 1 }));
   const sealed = sealModel(mlp, serverKey, { model: 'tampered', version: 1 });
   sealed[sealed.length - 100] ^= 0x01;
@@ -112,6 +117,17 @@ it('keeps serving the other models', async () => {
   const result = await ts.client.predict('mlp', { x: { data: new Float32Array(64).fill(0.5), dims: [1, 64] } });
   expect(result.modelVersion).toBe(1);
 });
+
+it('leaves encrypted versions UNAVAILABLE, saying why, on a server without a master key', async () => {
+  const registry = new ModelRegistry();
+  await registry.loadRepository(repo, ['tampered', 'mlp']);
+  try {
+    expect(registry.get('tampered')!.versions.get(1)!.failure).toMatchObject({ code: 'AMAAS_ERR_MODEL_KEY_MISSING', message: expect.stringContaining('AMAAS_MODEL_KEY') });
+    expect(registry.resolve('mlp', 0).version).toBe(1);
+  } finally {
+    await registry.unloadAll();
+  }
+}, 60_000);
 
 /** Every file under `dir` (to `depth` levels), skipping what cannot be read (other users' temp files). */
 function filesUnder(dir: string, depth: number): string[] {
