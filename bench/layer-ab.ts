@@ -13,7 +13,8 @@
  * --servers picks the servers (default plain,auth,tls), from: plain; auth (API keys, one key); tls; plainkey
  * (a plain server whose client sends the API key anyway: what the header alone costs); metrics
  * (metrics_port set); trace0 and trace1 (tracing to an OTLP/HTTP sink in this process, sampling ratio 0 and
- * 1). A kind may repeat (plain,plain,auth: the second plain server is labelled plain#2), which measures how
+ * 1); cache (the model with response_cache: every request of the load client is the same, so every call after
+ * the first is a hit: the 100 % hit rate against the plain server's cache off). A kind may repeat (plain,plain,auth: the second plain server is labelled plain#2), which measures how
  * far two identical servers differ.
  * --one-process runs every server in one process (ab-host.ts) instead of one process each.
  * --paired 1,64 adds runs with every server under load at once (paired-client.ts), so the machine's drift
@@ -26,6 +27,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { inferenceService } from '../src/api/protos';
 import { PACKAGE_ROOT } from '../src/paths';
 import { BENCH_MODELS } from './bench-models';
 import type { LoadSpec } from './load-client';
@@ -39,8 +42,10 @@ const PAIRED = path.join(PACKAGE_ROOT, 'dist', 'bench', 'paired-client.js');
 const execFileP = promisify(execFile);
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
-type Kind = 'plain' | 'auth' | 'tls' | 'plainkey' | 'metrics' | 'trace0' | 'trace1';
-const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey', 'metrics', 'trace0', 'trace1'];
+type Kind = 'plain' | 'auth' | 'tls' | 'plainkey' | 'metrics' | 'trace0' | 'trace1' | 'cache';
+const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey', 'metrics', 'trace0', 'trace1', 'cache'];
+/** The cache kind's model setting: far more than the one answer it will hold. */
+const CACHE_CONFIG = { response_cache: { max_bytes: '64MiB' } };
 const BENCH_KEY = 'amaas_bench_ab_key_0123456789';
 
 function arg(flag: string, fallback: string): string {
@@ -77,6 +82,7 @@ async function main(): Promise<void> {
       const o = { batching: true, apiKey: kindOf(c) === 'auth' ? BENCH_KEY : undefined, tls: kindOf(c) === 'tls' } as Options;
       const repo = await prepareRepository(model, o);
       repos.push(repo);
+      if (kindOf(c) === 'cache') addToModelConfig(repo, model.name, CACHE_CONFIG);
       const own = fs.mkdtempSync(path.join(dir, `${c.replace('#', '-')}-`));
       const security = prepareSecurity(o, own);
       const layer = layerConfig(kindOf(c), sink?.url ?? '');
@@ -170,6 +176,8 @@ async function main(): Promise<void> {
         lines.push(line);
       }
     }
+    // The cache servers' own statistics: the hit rate their figures were measured at.
+    for (const c of CONFIGS.filter((x) => kindOf(x) === 'cache')) lines.push(`${c}: ${await cacheCounts(specs[c].address, model.name)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     const out = arg('--out', path.join(PACKAGE_ROOT, 'bench', 'results', `layer-ab-${modelName}-${Date.now()}.json`));
     fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -189,6 +197,29 @@ function layerConfig(kind: Kind, sinkUrl: string): Record<string, unknown> | nul
   if (kind === 'metrics') return { metrics_port: 0 };
   if (kind === 'trace0' || kind === 'trace1') return { tracing: { otlp_endpoint: sinkUrl, sampling_ratio: kind === 'trace0' ? 0 : 1 } };
   return null;
+}
+
+/** `N hits, M misses (hit rate X %)` from the server's ModelStatistics (Open Inference Protocol). */
+async function cacheCounts(address: string, modelName: string): Promise<string> {
+  const Client = inferenceService();
+  const client = new Client(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+  try {
+    const res = await new Promise<{ model_stats: { inference_stats: Record<string, { count: string }> }[] }>((resolve, reject) =>
+      client.ModelStatistics({ name: modelName }, (err: Error | null, r: never) => (err ? reject(err) : resolve(r))),
+    );
+    const stats = res.model_stats[0].inference_stats;
+    const hits = Number(stats.cache_hit.count);
+    const misses = Number(stats.cache_miss.count);
+    return `${hits} hits, ${misses} misses (hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(3)} %)`;
+  } finally {
+    client.close();
+  }
+}
+
+/** Merges `settings` into the model config prepareRepository wrote. */
+function addToModelConfig(repo: string, modelName: string, settings: Record<string, unknown>): void {
+  const file = path.join(repo, modelName, 'config.json');
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), ...settings }));
 }
 
 /** Where the tracing servers export: accepts OTLP/HTTP posts and answers 200 with an empty response, counting them. */
