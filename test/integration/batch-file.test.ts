@@ -1,18 +1,22 @@
 /**
  * The SDK's batchFile against a real server on port 0: one line per input line, in order, each equal to the
  * same row sent alone with Predict (with and without --batch-rows merging); bad rows get error lines for
- * exactly those rows; .npy columns; --resume on a first run; a checkpoint of another job is refused.
+ * exactly those rows; .npy columns; --resume on a first run; a checkpoint of another job is refused; a server
+ * that dies mid-job leaves a checkpoint that a resumed job, on a new server, finishes from.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PredictResult } from '../../src/client/amaas-client';
+import { AmaasClient, PredictResult } from '../../src/client/amaas-client';
 import { batchFile } from '../../src/client/batch-file';
 import { checkpointPath } from '../../src/client/batch-checkpoint';
 import { dataTypeByName } from '../../src/codec/dtypes';
 import { tensorJsonValues } from '../../src/codec/json-tensor';
 import { makeRepository, tempDir } from '../helpers/model-repository';
 import { bytesOf, writeNpy } from '../helpers/npy-file';
+import { ServerProcess, startServerProcess } from '../helpers/server-process';
 import { TestServer, startTestServer } from '../helpers/test-server';
+import { until } from '../helpers/until';
+import { WorkerHold } from '../helpers/worker-hold';
 
 let ts: TestServer;
 let dir: string;
@@ -156,3 +160,48 @@ it('refuses batchRows > 1 for a model without a batch dimension', async () => {
     await ts2.stop();
   }
 });
+
+it('when the server dies mid-job, the answered lines are checkpointed and resume finishes the file', async () => {
+  const repo = await makeRepository([{ model: 'scale' }]);
+  const hold = new WorkerHold();
+  const rows = scaleRows(400);
+  const input = path.join(dir, 'dies.jsonl');
+  fs.writeFileSync(input, rows.map((x) => JSON.stringify({ x })).join('\n') + '\n');
+  const output = path.join(dir, 'dies-out.jsonl');
+  let first: ServerProcess | undefined = await startServerProcess(['--model-repository', repo], hold.env);
+  const client = new AmaasClient(first.address);
+  try {
+    let done = 0;
+    const job = batchFile(client, { model: 'scale', input, output, window: 4, checkpointMs: 1, onProgress: (p) => (done = p.done) });
+    const failed = expect(job).rejects.toThrow(/run again with resume/);
+    await until(() => done >= 50, '50 lines done');
+    hold.hold();
+    await hold.waitHeld(1);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    first = undefined;
+    await failed;
+    const checkpointed = (JSON.parse(fs.readFileSync(checkpointPath(output), 'utf8')) as { lines: number }).lines;
+    expect(checkpointed).toBeGreaterThanOrEqual(50);
+    expect(checkpointed).toBeLessThan(rows.length);
+  } finally {
+    client.close();
+    first?.child.kill('SIGKILL');
+    hold.cleanup();
+  }
+  const second = await startServerProcess(['--model-repository', repo]);
+  const client2 = new AmaasClient(second.address);
+  try {
+    const summary = await batchFile(client2, { model: 'scale', input, output, resume: true });
+    expect(summary).toMatchObject({ done: 400, ok: 400, failed: 0 });
+    expect(summary.resumedAt).toBeGreaterThanOrEqual(50);
+    const lines = readLines(output);
+    expect(lines.map((l) => l.line)).toEqual(rows.map((_, i) => i + 1));
+    lines.forEach((l, i) => expect(l.outputs.y.data).toEqual(rows[i].flat().map((v) => 2 * Math.fround(v) + 1)));
+  } finally {
+    client2.close();
+    second.child.kill('SIGTERM');
+    await second.exited;
+    fs.rmSync(repo, { recursive: true, force: true });
+  }
+}, 180_000);
