@@ -2,7 +2,9 @@
 # Installs what the tests need beyond npm:
 #   - openssl, which the TLS tests use to make their certificates (test/helpers/certificates.ts);
 #   - Debian's `prometheus` package (/usr/bin/prometheus and promtool), which the metrics tests run for real
-#     (test/integration/observability/prometheus.test.ts, test/helpers/prometheus.ts).
+#     (test/integration/observability/prometheus.test.ts, test/helpers/prometheus.ts);
+#   - Debian's `nginx` (its build has the gRPC proxy module), which the scale-out test runs in front of
+#     three replicas with the shipped deploy/nginx/amaas.conf (test/integration/scale-out/) and checks with `nginx -t`.
 # Idempotent and quiet: does nothing when every tool is already on PATH; otherwise one apt-get update and one
 # apt-get install (Debian/Ubuntu), with sudo when not root. Exits non-zero only when a tool is missing afterwards.
 # The tests start their own Prometheus on an ephemeral loopback port, so the package's own service must not run:
@@ -13,6 +15,7 @@ set -u
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1; then
@@ -27,18 +30,19 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
   { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/dev/null 2>&1
   [ "$own_policy" = 1 ] && $sudo rm -f "$policy"
-  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  for service in prometheus nginx; do
+    [[ " ${missing[*]} " == *" ${service}"* ]] || continue
     if [ -d /run/systemd/system ]; then
-      $sudo systemctl disable --now prometheus.service >/dev/null 2>&1
-    elif [ -x /etc/init.d/prometheus ]; then
-      $sudo /etc/init.d/prometheus stop >/dev/null 2>&1
-      $sudo update-rc.d prometheus disable >/dev/null 2>&1
+      $sudo systemctl disable --now "${service}.service" >/dev/null 2>&1
+    elif [ -x "/etc/init.d/${service}" ]; then
+      $sudo "/etc/init.d/${service}" stop >/dev/null 2>&1
+      $sudo update-rc.d "${service}" disable >/dev/null 2>&1
     fi
-  fi
+  done
 fi
 
 status=0
-for tool in openssl prometheus promtool; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "install-test-deps: $tool is missing and could not be installed" >&2; status=1; }
+for tool in openssl prometheus promtool nginx; do
+  { command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; } || { echo "install-test-deps: $tool is missing and could not be installed" >&2; status=1; }
 done
 exit "$status"

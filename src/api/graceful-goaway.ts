@@ -54,6 +54,10 @@ export async function goAwayGracefully(server: grpc.Server, pingBoundMs = 1000):
   const internals = server as unknown as GrpcServerInternals;
   const graceful = internals.http2Servers instanceof Map && internals.sessions instanceof Map;
   if (graceful) {
+    // Closing a listener resets the connections still in its accept queue, whose requests a balancer counts
+    // as sent (nginx does not retry them). Closing from the check phase, just after the poll phase accepted
+    // every pending connection, leaves that queue empty but for connections made in the same instant.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (const listener of internals.http2Servers!.keys()) listener.close();
     await Promise.all([...internals.sessions!.keys()].map((s) => notice(s, pingBoundMs)));
   }
