@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { AccuracyAccumulator, OutputAccuracy } from './compare-metrics';
-import { Sample, feedsFor, repeatBatch, tensorNumbers } from './samples';
+import { Sample, feedsFor, firstItem, repeatBatch, tensorNumbers } from './samples';
 
 export interface CompareOptions {
   readonly samples: readonly Sample[];
@@ -75,7 +75,7 @@ export async function compareModels(originalPath: string, candidatePath: string,
       timings: [],
     };
     if (iterations > 0) {
-      const feeds = options.samples[0].feeds;
+      const feeds = firstItem(options.samples[0].feeds);
       result.timings.push(await timeBatch(original, candidate, feeds, 1, iterations));
       const firstDim = original.inputMetadata[0]?.isTensor ? original.inputMetadata[0].shape[0] : 1;
       const maxBatch = options.maxBatch ?? (typeof firstDim === 'number' && firstDim > 0 ? 1 : 8);

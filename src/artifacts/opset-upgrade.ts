@@ -2,7 +2,8 @@
  * Raises a model's default-domain opset to what the inserted operators need (DynamicQuantizeLinear: 11;
  * per-channel DequantizeLinear: 13). Raising the number alone would change what older nodes mean, so the
  * nodes whose signature changed on the way are rewritten (attributes that became inputs), and a model with a
- * node whose meaning changed in a way this cannot translate is refused with the node named.
+ * node whose meaning changed in a way this cannot translate is refused, before anything changes, with the node
+ * named.
  */
 import { GraphEditor, getAttribute, intAttribute, intsAttribute, removeAttribute } from './graph-edit';
 import { NodeProto, int64ToNumber, opsetVersion, setOpsetVersion } from './onnx-model';
@@ -19,9 +20,6 @@ function attributeToInput(editor: GraphEditor, node: NodeProto, attr: string, in
   node.input[index] = editor.addInt64Constant(`${node.name || node.op_type}_${attr}`, [values.length], values);
 }
 
-function refuse(node: NodeProto, from: number, to: number, why: string): never {
-  throw new Error(`cannot raise the opset from ${from} to ${to}: node '${node.name}' (${node.op_type}) ${why}`);
-}
 
 function upgradeTo11(editor: GraphEditor, node: NodeProto, from: number): void {
   switch (node.op_type) {
@@ -70,18 +68,12 @@ function upgradeTo11(editor: GraphEditor, node: NodeProto, from: number): void {
       node.input = [node.input[0], editor.addInt64Constant(`${base}_pads`, [pads.length], pads), editor.addFloatConstant(`${base}_value`, [], [value])];
       return;
     }
-    case 'Upsample':
-    case 'Scatter':
-      return refuse(node, from, 11, 'is deprecated there');
-    case 'Resize':
-      if (from === 10) return refuse(node, from, 11, 'changed its inputs (roi) at opset 11');
-      return;
     default:
       return;
   }
 }
 
-function upgradeTo13(editor: GraphEditor, node: NodeProto, from: number): void {
+function upgradeTo13(editor: GraphEditor, node: NodeProto): void {
   switch (node.op_type) {
     case 'Squeeze':
     case 'Unsqueeze':
@@ -91,33 +83,47 @@ function upgradeTo13(editor: GraphEditor, node: NodeProto, from: number): void {
     case 'Split':
       attributeToInput(editor, node, 'split', 1);
       return;
-    case 'Softmax':
-    case 'LogSoftmax':
-    case 'Hardmax': {
-      // Before 13 these flatten to 2-D at `axis` (default 1); from 13 they work on one axis. Same only at -1.
-      const a = getAttribute(node, 'axis');
-      if (!a || int64ToNumber(a.i) !== -1) return refuse(node, from, 13, 'uses an axis other than -1, whose meaning changed at opset 13');
-      return;
-    }
     default:
       return;
   }
 }
 
-/** Raises the default-domain opset of the model to at least `target` (11 or 13). */
+/** Why the model's opset cannot be raised to `target`, or undefined when it can. Changes nothing. */
+export function opsetUpgradeRefusal(editor: GraphEditor, target: number): string | undefined {
+  const from = opsetVersion(editor.model);
+  if (from >= target) return undefined;
+  if (from < 7) return `the model's opset ${from} is too old to rewrite (7 or newer is needed)`;
+  for (const node of editor.graph.node) {
+    if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') continue;
+    const why = refusalOf(node, from, target);
+    if (why) return `cannot raise the opset from ${from} to ${target}: node '${node.name}' (${node.op_type}) ${why}`;
+  }
+  return undefined;
+}
+
+function refusalOf(node: NodeProto, from: number, target: number): string | undefined {
+  if (from < 11 && (node.op_type === 'Upsample' || node.op_type === 'Scatter')) return 'is deprecated at opset 11';
+  if (from === 10 && node.op_type === 'Resize') return 'changed its inputs (roi) at opset 11';
+  if (target >= 13 && ['Softmax', 'LogSoftmax', 'Hardmax'].includes(node.op_type)) {
+    // Before 13 these flatten to 2-D at `axis` (default 1); from 13 they work on one axis. Same only at -1.
+    const a = getAttribute(node, 'axis');
+    if (!a || int64ToNumber(a.i) !== -1) return 'uses an axis other than -1, whose meaning changed at opset 13';
+  }
+  return undefined;
+}
+
+/** Raises the default-domain opset of the model to at least `target` (11 or 13); throws, changing nothing, when it cannot. */
 export function ensureOpset(editor: GraphEditor, target: number): void {
   const from = opsetVersion(editor.model);
   if (from >= target) return;
-  if (from < 7) throw new Error(`the model's opset ${from} is too old to rewrite (7 or newer is needed)`);
-  const nodes = [...editor.graph.node];
-  for (const node of nodes) {
+  const refusal = opsetUpgradeRefusal(editor, target);
+  if (refusal) throw new Error(refusal);
+  for (const node of [...editor.graph.node]) {
     if ((node.domain ?? '') !== '' && node.domain !== 'ai.onnx') continue;
     if (from < 11) upgradeTo11(editor, node, from);
-    if (target >= 13) upgradeTo13(editor, node, from);
+    if (target >= 13) upgradeTo13(editor, node);
   }
   setOpsetVersion(editor.model, target);
   // IR 7 is the first that allows opset 13.
   if (int64ToNumber(editor.model.ir_version) < 7) editor.model.ir_version = 7;
 }
-
-

@@ -27,6 +27,8 @@ export interface QuantizeReport {
   readonly quantized: string[];
   /** Candidate nodes left in float, with the reason. */
   readonly skipped: Array<{ node: string; reason: string }>;
+  /** Choices made for the whole model (a fallback taken), one line each. */
+  readonly notes: string[];
 }
 
 interface QuantizedWeight {
@@ -51,7 +53,7 @@ function weightMatrix(t: TensorProto, transpose: boolean): { values: Float32Arra
 
 class DynamicQuantizer {
   private readonly weights = new Map<string, QuantizedWeight>();
-  readonly report: QuantizeReport = { quantized: [], skipped: [] };
+  readonly report: QuantizeReport = { quantized: [], skipped: [], notes: [] };
 
   constructor(
     private readonly editor: GraphEditor,

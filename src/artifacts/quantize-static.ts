@@ -8,7 +8,7 @@ import { calibrate, CalibrationOptions, ValueRange } from './calibration';
 import { foldBatchNorms } from './fold-batch-norm';
 import { AttrValue, GraphEditor, intAttribute, makeNode } from './graph-edit';
 import { DataType, ModelProto, NodeProto } from './onnx-model';
-import { ensureOpset } from './opset-upgrade';
+import { ensureOpset, opsetUpgradeRefusal } from './opset-upgrade';
 import { ActivationQuantization, activationParams, quantizeBias, quantizeWeight } from './quant-params';
 import type { QuantizeReport } from './quantize-dynamic';
 import { Sample } from './samples';
@@ -102,11 +102,15 @@ class QdqWriter {
     const t = e.constant(name)!;
     const b = quantizeBias(floatValues(t), inputScale, weightScales);
     const dims = tensorDims(t);
+    // Per-tensor weights give one bias scale: a scalar DequantizeLinear, valid before opset 13 too.
+    const perTensor = weightScales.length === 1;
+    const sdims = perTensor ? [] : dims;
     const q = e.addInitializer(makeTensor(e.fresh(`${name}_quantized`), DataType.INT32, dims, b.q));
-    const s = e.addInitializer(makeTensor(e.fresh(`${name}_scale`), DataType.FLOAT, dims, b.scales));
-    const zp = e.addInitializer(makeTensor(e.fresh(`${name}_zero_point`), DataType.INT32, dims, new Int32Array(b.q.length)));
+    const s = e.addInitializer(makeTensor(e.fresh(`${name}_scale`), DataType.FLOAT, sdims, perTensor ? b.scales.subarray(0, 1) : b.scales));
+    const zp = e.addInitializer(makeTensor(e.fresh(`${name}_zero_point`), DataType.INT32, sdims, new Int32Array(perTensor ? 1 : b.q.length)));
     const out = e.fresh(`${name}_dequantized`);
-    e.insertBefore(undefined, [makeNode('DequantizeLinear', [q, s, zp], [out], e.fresh(`${name}_DequantizeLinear`), { axis: { int: 0 } })]);
+    const attrs: Record<string, AttrValue> = perTensor ? {} : { axis: { int: 0 } };
+    e.insertBefore(undefined, [makeNode('DequantizeLinear', [q, s, zp], [out], e.fresh(`${name}_DequantizeLinear`), attrs)]);
     return out;
   }
 }
@@ -115,11 +119,15 @@ class QdqWriter {
 export async function quantizeStatic(model: ModelProto, options: StaticQuantizeOptions): Promise<QuantizeReport> {
   const editor = new GraphEditor(model);
   editor.hoistConstants();
-  ensureOpset(editor, 13);
+  const report: QuantizeReport = { quantized: [], skipped: [], notes: [] };
+  // Per-channel DequantizeLinear needs opset 13; a model that cannot be raised that far gets per-tensor weights.
+  const refusal = options.perChannel === false ? undefined : opsetUpgradeRefusal(editor, 13);
+  const perChannel = options.perChannel !== false && refusal === undefined;
+  if (refusal) report.notes.push(`per-tensor weights: ${refusal}`);
+  ensureOpset(editor, perChannel ? 13 : 11);
   foldBatchNorms(editor);
   editor.removeUnusedInitializers();
   const exclude = new Set(options.exclude ?? []);
-  const report: QuantizeReport = { quantized: [], skipped: [] };
   const targets: Target[] = [];
   for (const node of editor.graph.node) {
     const t = targetOf(editor, node);
@@ -132,7 +140,7 @@ export async function quantizeStatic(model: ModelProto, options: StaticQuantizeO
   const activations = [...new Set(targets.flatMap((t) => [t.node.input[0], t.node.output[0]]))];
   const ranges: Map<string, ValueRange> = activations.length > 0 ? await calibrate(model, activations, options.samples, options) : new Map();
   const params = new Map([...ranges].map(([name, r]) => [name, activationParams(r.min, r.max)]));
-  const w = new QdqWriter(editor, options);
+  const w = new QdqWriter(editor, { ...options, perChannel });
   for (const t of targets) {
     const node = t.node;
     const weight = w.weight(node.input[1], t.weightAxis);

@@ -109,6 +109,21 @@ export function feedsFor(session: ort.InferenceSession, feeds: Record<string, or
   return out;
 }
 
+/** The first item of every batched input: batch 1. */
+export function firstItem(feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    if (t.dims.length === 0 || t.dims[0] <= 1) {
+      out[name] = t;
+      continue;
+    }
+    const per = (t.data as { length: number }).length / t.dims[0];
+    const data = (t.data as Float32Array).slice(0, per);
+    out[name] = new ort.Tensor(t.type as 'float32', data, [1, ...t.dims.slice(1)]);
+  }
+  return out;
+}
+
 /** `feeds` repeated `times` along the first (batch) axis. */
 export function repeatBatch(feeds: Record<string, ort.Tensor>, times: number): Record<string, ort.Tensor> {
   const out: Record<string, ort.Tensor> = {};

@@ -40,6 +40,7 @@ async function quantize(input: string, output: string, o: QuantizeFlags): Promis
     `${o.mode}: ${report.quantized.length} nodes quantized, ${report.skipped.length} left in float; ` +
       `${before} -> ${bytes} bytes (x${(bytes / before).toFixed(3)}); ${reduceRange ? '7-bit' : '8-bit'} weights (--reduce-range ${o.reduceRange})\n`,
   );
+  for (const n of report.notes) process.stderr.write(`  note: ${n}\n`);
   for (const s of report.skipped) process.stderr.write(`  kept float: ${s.node}: ${s.reason}\n`);
 }
 

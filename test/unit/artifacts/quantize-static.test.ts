@@ -6,6 +6,8 @@ import { decodeModel, encodeModel, opsetVersion, writeModelFile } from '../../..
 import { quantizeStatic } from '../../../src/artifacts/quantize-static';
 import { modelInputTypes, readSamples } from '../../../src/artifacts/samples';
 import { int64ToNumber } from '../../../src/artifacts/onnx-model';
+import { OnnxModelBuilder, attr } from '../../../tools/modelgen/onnx-builder';
+import { Prng } from '../../../tools/modelgen/prng';
 
 const dir = tempDir('amaas-static-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +47,27 @@ describe('static int8 quantization (QDQ)', () => {
     const ops = await optimizedOps(file, path.join(dir, 'conv-qdq.optimized.onnx'));
     expect(ops.filter((o) => o === 'QLinearConv')).toHaveLength(2);
     expect(ops).not.toContain('Conv');
+  });
+
+  test('a model that cannot reach opset 13 (a Softmax on axis 1) gets per-tensor weights and still runs', async () => {
+    const r = new Prng(21);
+    const b = new OnnxModelBuilder({ opsetVersion: 11 });
+    b.addInput('x', 'float32', [1, 3, 16, 16]);
+    b.addInitializer('k', 'float32', [4, 3, 3, 3], r.float32Array(4 * 27, -0.5, 0.5));
+    b.addInitializer('kb', 'float32', [4], r.float32Array(4, -0.1, 0.1));
+    b.addNode('Conv', ['x', 'k', 'kb'], ['c'], {}, { name: 'conv' });
+    b.addNode('Softmax', ['c'], ['y'], { axis: attr.int(1) });
+    b.addOutput('y', 'float32', [1, 4, 14, 14]);
+    const original = b.toBytes();
+    const model = decodeModel(original);
+    const report = await quantizeStatic(model, { samples: readSamples(sampleDir, modelInputTypes(model)) });
+    expect(report.notes).toEqual([expect.stringMatching(/^per-tensor weights: .*\(Softmax\) uses an axis other than -1/)]);
+    expect(opsetVersion(model)).toBe(11);
+    expect(model.graph.node.filter((n) => n.op_type === 'DequantizeLinear').every((n) => !(n.attribute ?? []).some((a) => a.name === 'axis'))).toBe(true);
+    const x = { x: floatInput(7, [1, 3, 16, 16]) };
+    const ref = await (await ort.InferenceSession.create(original)).run(x);
+    const got = await (await ort.InferenceSession.create(encodeModel(model))).run(x);
+    expect(sqnr(ref.y.data as Float32Array, got.y.data as Float32Array)).toBeGreaterThan(20);
   });
 
   test('percentile calibration ignores a few outliers that minmax keeps', () => {
