@@ -14,7 +14,9 @@
  * (a plain server whose client sends the API key anyway: what the header alone costs); metrics
  * (metrics_port set); trace0 and trace1 (tracing to an OTLP/HTTP sink in this process, sampling ratio 0 and
  * 1); cache (the model with response_cache: every request of the load client is the same, so every call after
- * the first is a hit: the 100 % hit rate against the plain server's cache off). A kind may repeat (plain,plain,auth: the second plain server is labelled plain#2), which measures how
+ * the first is a hit: the 100 % hit rate against the plain server's cache off); limits (the implicit tenant with
+ * every limit configured, requests_per_second, burst, rows_per_second and max_concurrent, none of them ever
+ * reached: what checking them costs, against plain, whose tenant has none). A kind may repeat (plain,plain,auth: the second plain server is labelled plain#2), which measures how
  * far two identical servers differ.
  * --one-process runs every server in one process (ab-host.ts) instead of one process each.
  * --paired 1,64 adds runs with every server under load at once (paired-client.ts), so the machine's drift
@@ -42,8 +44,10 @@ const PAIRED = path.join(PACKAGE_ROOT, 'dist', 'bench', 'paired-client.js');
 const execFileP = promisify(execFile);
 const MAX_REQUESTS_PER_CLIENT = 2_000_000;
 const WARMUP_MS = 3000;
-type Kind = 'plain' | 'auth' | 'tls' | 'plainkey' | 'metrics' | 'trace0' | 'trace1' | 'cache';
-const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey', 'metrics', 'trace0', 'trace1', 'cache'];
+type Kind = 'plain' | 'auth' | 'tls' | 'plainkey' | 'metrics' | 'trace0' | 'trace1' | 'cache' | 'limits';
+const KINDS: readonly Kind[] = ['plain', 'auth', 'tls', 'plainkey', 'metrics', 'trace0', 'trace1', 'cache', 'limits'];
+/** The limits kind's top-level limits: set, checked on every call, and far above any rate this machine reaches. */
+const UNREACHED_LIMITS = { requests_per_second: 1e9, burst: 1e9, rows_per_second: 1e12, max_concurrent: 1e9 };
 /** The cache kind's model setting: far more than the one answer it will hold. */
 const CACHE_CONFIG = { response_cache: { max_bytes: '64MiB' } };
 const BENCH_KEY = 'amaas_bench_ab_key_0123456789';
@@ -195,6 +199,7 @@ async function main(): Promise<void> {
 /** The server config of a layer that is not security's (prepareSecurity writes auth's and TLS's), or null. */
 function layerConfig(kind: Kind, sinkUrl: string): Record<string, unknown> | null {
   if (kind === 'metrics') return { metrics_port: 0 };
+  if (kind === 'limits') return { limits: UNREACHED_LIMITS };
   if (kind === 'trace0' || kind === 'trace1') return { tracing: { otlp_endpoint: sinkUrl, sampling_ratio: kind === 'trace0' ? 0 : 1 } };
   return null;
 }
