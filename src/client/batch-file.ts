@@ -330,6 +330,8 @@ async function run(client: AmaasClient, o: BatchFileOptions, c: RunContext): Pro
     stopped = true;
     notify();
   }
+  // Closes the input file when the job stopped in the middle of it (a finished reader has closed it already).
+  await rows.return(undefined).catch(() => undefined);
   await drain();
   if (failure === null && (slots.length > 0 || !sourceDone)) {
     failure = new AmaasError('AMAAS_ERR_INTERNAL', 'the stream ended before every row was answered');
