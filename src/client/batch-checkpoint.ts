@@ -16,6 +16,8 @@ const FORMAT = 1;
 export interface JobIdentity {
   readonly model: string;
   readonly version: number;
+  /** Outputs requested (empty: all); other outputs would make other lines. */
+  readonly outputs: readonly string[];
   readonly source: SourceIdentity;
 }
 
@@ -72,7 +74,7 @@ export async function readCheckpoint(output: string, job: JobIdentity): Promise<
   if (!sameJob(saved.job, job)) {
     throw new AmaasError(
       'AMAAS_ERR_INVALID_REQUEST',
-      `${file} belongs to another job (model, version or input files differ); run that job's command with --resume, or run without --resume to start over`,
+      `${file} belongs to another job (model, version, outputs or input files differ); run that job's command with --resume, or run without --resume to start over`,
     );
   }
   const size = await fsp.stat(output).then(

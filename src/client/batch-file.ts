@@ -126,7 +126,7 @@ export async function batchFile(client: AmaasClient, o: BatchFileOptions): Promi
   }
   const { source, identity } = await openSource(o.input, model);
   try {
-    const job: JobIdentity = { model: o.model, version, source: identity };
+    const job: JobIdentity = { model: o.model, version, outputs: [...(o.outputs ?? [])], source: identity };
     const start = o.resume ? await readCheckpoint(o.output, job) : START;
     const summary = (p: { lines: number; ok: number; failed: number }): BatchSummary => {
       const wallMs = performance.now() - t0;
