@@ -3,7 +3,9 @@
  * one worker is held (test/helpers/worker-hold.ts), so one stream offers far more than the server can run and
  * the queue builds the same way on any machine. With stream_item_timeout_ms 500, every item still queued at its
  * time is answered DEADLINE_EXCEEDED in-band, at once, while the worker is still held (so it never reached a
- * worker); every item is answered exactly once and the stream stays open. Time bounds only catch hangs.
+ * worker); every item is answered exactly once and the stream stays open. One test offers real overload with
+ * no hold: a slow model, a window of 256 items; there every item is answered once, OK or refused in-band, and
+ * none long after its time. Time bounds only catch hangs.
  */
 import * as grpc from '@grpc/grpc-js';
 import { once } from 'node:events';
@@ -18,6 +20,7 @@ const ITEM_TIMEOUT_MS = 500;
 /** Only a hang takes this long past an item's timeout. */
 const HANG_MS = 10_000;
 const QUEUED = 24;
+const WINDOW = 256;
 const MODELS = ['overload', 'own_timeout', 'bad_parameters', 'batch_predict'];
 
 const hold = new WorkerHold();
@@ -30,11 +33,12 @@ beforeAll(async () => {
   // runs one test teaches it do not refuse the next test's items. One worker; batches of at most 32 rows, so the
   // queued one-row items stay in the scheduler's queue.
   const config = { instances: 1, max_batch_size: 32 };
-  const repo = await makeOipRepository(
-    false,
-    MODELS.map((name) => ({ model: 'scale', name, config })),
-  );
-  ts = await startTestServer(repo, { stream_item_timeout_ms: ITEM_TIMEOUT_MS, stream_window: 64 });
+  const repo = await makeOipRepository(false, [
+    ...MODELS.map((name) => ({ model: 'scale', name, config })),
+    // Unbatched, one single-thread worker, 64-row requests: a queue of a few hundred is seconds of work.
+    { model: 'slow_mlp', name: 'slow', config: { instances: 1, intra_op_threads: 1, max_batch_size: 0 } },
+  ]);
+  ts = await startTestServer(repo, { stream_item_timeout_ms: ITEM_TIMEOUT_MS, stream_window: WINDOW });
   client = new OipClient(ts.address);
 });
 
@@ -122,6 +126,39 @@ it('answers every queued item past its timeout DEADLINE_EXCEEDED in-band, withou
   // Exactly one answer per item, no more.
   expect(s.answers.size).toBe(QUEUED + 2);
   for (const got of s.answers.values()) expect(got).toHaveLength(1);
+});
+
+it('under real overload (no hold) answers every item once, OK or refused in-band, none long after its timeout', async () => {
+  const total = 400;
+  const x = fp32Bytes(Float32Array.from({ length: 64 * 512 }, (_, i) => ((i % 13) - 6) / 6));
+  const slowItem = (id: string): Message => ({ model_name: 'slow', id, inputs: [{ name: 'x', datatype: 'FP32', shape: [64, 512] }], raw_input_contents: [x] });
+  const s = openStream();
+  for (let i = 0; i < total; i++) {
+    s.sentAt.set(`o${i}`, Date.now());
+    const ok = s.stream.write(slowItem(`o${i}`));
+    // Flow control: the server stops reading at stream_window items in flight.
+    if (!ok) await once(s.stream, 'drain');
+  }
+  await until(() => s.answers.size === total, 'every item answered', 120_000);
+  const codes = new Map<string, number>();
+  for (const [id, got] of s.answers) {
+    expect(got).toHaveLength(1);
+    const m = got[0].message;
+    const code = m.error_message === '' ? 'OK' : /AMAAS_ERR_[A-Z_]+/.exec(m.error_message)![0];
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+    // Queued past its time it is answered then; one already running finishes its run (well under HANG_MS).
+    expect(got[0].at - s.sentAt.get(id)!).toBeLessThan(ITEM_TIMEOUT_MS + HANG_MS);
+  }
+  // Late items are answered DEADLINE_EXCEEDED (they ran out of time queued) or, once the server has learnt
+  // how long a run takes, refused at admission as overload; nothing else.
+  expect([...codes.keys()].filter((c) => !['OK', 'AMAAS_ERR_DEADLINE_EXCEEDED', 'AMAAS_ERR_OVERLOADED'].includes(c))).toEqual([]);
+  expect(codes.get('OK')).toBeGreaterThan(0);
+  // And the stream is still open (this item with a 60 s timeout of its own, so admission lets it in).
+  s.send({ ...slowItem('still-open'), parameters: { timeout: { int64_param: 60_000_000 } } });
+  await until(() => s.answers.has('still-open'), 'an item after the overload answered');
+  expect(s.answers.get('still-open')![0].message.error_message).toBe('');
+  s.stream.end();
+  await once(s.stream, 'end');
 });
 
 it("an item's own timeout parameter replaces stream_item_timeout_ms", async () => {
