@@ -129,8 +129,8 @@ export class DrainRate {
 }
 
 /**
- * Deadline-aware admission: null when a job may queue, else the AMAAS_ERR_DEADLINE_EXCEEDED to reject it with
- * at once. `deadline` is when the server must have answered (ms since the epoch; the call's deadline less
+ * Deadline-aware admission: null when a job may queue, else the error to reject it with at once: AMAAS_ERR_OVERLOADED
+ * (with a retry hint) while the deadline is ahead, AMAAS_ERR_DEADLINE_EXCEEDED once it has passed. `deadline` is when the server must have answered (ms since the epoch; the call's deadline less
  * deadline_margin_ms); undefined = no deadline, always admitted. A deadline already passed is refused even
  * without an estimate; otherwise no estimate (cold start) admits.
  */

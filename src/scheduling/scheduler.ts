@@ -36,7 +36,7 @@ export interface InferenceJob {
   /**
    * When the server must have answered, in ms since the epoch (Date.now's clock): the call's deadline less
    * deadline_margin_ms. A job whose expected queue wait and run would pass it is refused at once with
-   * AMAAS_ERR_DEADLINE_EXCEEDED (drain-rate.ts); the signal aborts a queued job at this time. Unset: none.
+   * AMAAS_ERR_OVERLOADED (drain-rate.ts); the signal aborts a queued job at this time. Unset: none.
    */
   readonly deadline?: number;
   /** Called when the job leaves the queue for a worker: ends its queue time, starts its compute time. */
@@ -53,7 +53,7 @@ export interface InferenceJob {
 export interface Scheduler {
   /**
    * Queues a job; rejects at once with AMAAS_ERR_QUEUE_FULL when the queue is full, and with
-   * AMAAS_ERR_DEADLINE_EXCEEDED when the work ahead of it would outlast its deadline.
+   * AMAAS_ERR_OVERLOADED when the work ahead of it would outlast its deadline (AMAAS_ERR_DEADLINE_EXCEEDED when that has passed).
    */
   submit(job: InferenceJob): Promise<Record<string, TensorPayload>>;
   /** Jobs waiting for a worker. */
