@@ -11,7 +11,9 @@ import { OipClient } from '../kserve/oip-client';
 import { fp32Bytes } from '../kserve/oip-fixtures';
 import { makeRepository, modelPath } from '../../helpers/model-repository';
 import { runDirect } from '../../helpers/ort-direct';
-import { scrape } from '../../helpers/prometheus-text';
+import { PROMTOOL_BIN } from '../../helpers/prometheus-server';
+import { httpGet, scrape } from '../../helpers/prometheus-text';
+import { promtool } from '../../helpers/promtool';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { until } from '../../helpers/until';
 import { WorkerHold } from '../../helpers/worker-hold';
@@ -231,6 +233,12 @@ it('evicts the least recently used answers by bytes', async () => {
   expect(s.value('amaas_cache_entries', { model: 'small' })).toBe(2);
   expect(s.value('amaas_cache_bytes', { model: 'small' })).toBeLessThanOrEqual(1000);
   expect(s.value('amaas_cache_hits_total', { model: 'small', version: '1' })).toBe(2);
+  // The cache families pass Prometheus' own lint (CI installs promtool; prometheus.test.ts fails without it there).
+  if (PROMTOOL_BIN) {
+    const { body } = await httpGet(ts.server.metricsPort!, '/metrics');
+    expect(body).toContain('amaas_cache_bytes{');
+    expect(promtool(['check', 'metrics'], body)).toEqual({ status: 0, output: '' });
+  }
 });
 
 it('runs one inference for 100 identical concurrent requests (single flight)', async () => {
