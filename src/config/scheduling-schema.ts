@@ -3,9 +3,7 @@
  * spread into ModelConfigSchema and resolved from here.
  */
 import { z } from 'zod';
-
-/** priority_aging_ms's default: a low-priority request waits at most about two of these behind high ones. */
-export const DEFAULT_PRIORITY_AGING_MS = 1000;
+import { DEFAULT_PRIORITY_AGING_MS } from '../scheduling/fair-queue';
 
 export const SchedulingSettings = {
   /**

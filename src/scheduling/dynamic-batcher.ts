@@ -13,7 +13,7 @@ import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchClosedBy, BatchPolicy, BatchPolicyOptions, Clock, CloseReason, closedBy } from './batch-policy';
 import { DrainRate } from './drain-rate';
-import { FairQueue } from './fair-queue';
+import { DEFAULT_PRIORITY_AGING_MS, FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
 import { submitRefusal } from './submit-refusal';
@@ -48,9 +48,6 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   /** Waiting this long lifts a request one priority level (fair queuing). Default DEFAULT_PRIORITY_AGING_MS. */
   readonly priorityAgingMs?: number;
 }
-
-/** priority_aging_ms's default: a low request waits at most about two of these behind a stream of high ones. */
-export const DEFAULT_PRIORITY_AGING_MS = 1000;
 
 /**
  * Called at launch for a batch with at least one traced member: the traces of those members (InferenceJob.trace),

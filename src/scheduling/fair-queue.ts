@@ -35,6 +35,9 @@ export interface FairQueueOptions {
   readonly quantumRows?: number;
 }
 
+/** priority_aging_ms's default: a low-priority entry waits at most about two of these behind high ones. */
+export const DEFAULT_PRIORITY_AGING_MS = 1000;
+
 const LEVELS: Readonly<Record<Priority, number>> = { high: 0, normal: 1, low: 2 };
 const LEVEL_COUNT = 3;
 

@@ -9,14 +9,11 @@ import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
 import type { Clock } from './batch-policy';
 import { DrainRate } from './drain-rate';
-import { FairQueue } from './fair-queue';
+import { DEFAULT_PRIORITY_AGING_MS, FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
 import { submitRefusal } from './submit-refusal';
 import { IMPLICIT_TENANT, TenantBacklogs, tenantQueueCap } from './tenant-backlogs';
-
-/** priority_aging_ms's default (the batcher's, repeated here so neither scheduler imports the other). */
-const DEFAULT_AGING_MS = 1000;
 
 interface Waiting {
   readonly job: InferenceJob;
@@ -40,7 +37,7 @@ export interface UnbatchedSchedulerOptions {
   readonly wallClock?: Clock;
   /** Fair queuing between tenants and priorities (default); false: first come first served, as one tenant. */
   readonly fair?: boolean;
-  /** Waiting this long lifts a job one priority level. Default 1000. */
+  /** Waiting this long lifts a job one priority level. Default DEFAULT_PRIORITY_AGING_MS. */
   readonly priorityAgingMs?: number;
 }
 
@@ -67,7 +64,7 @@ export class UnbatchedScheduler implements Scheduler {
     this.clock = options.clock ?? (() => performance.now());
     this.drain = new DrainRate(pool.instances, this.clock);
     this.fair = options.fair ?? true;
-    this.queue = new FairQueue({ agingMs: options.priorityAgingMs ?? DEFAULT_AGING_MS });
+    this.queue = new FairQueue({ agingMs: options.priorityAgingMs ?? DEFAULT_PRIORITY_AGING_MS });
   }
 
   get queued(): number {
