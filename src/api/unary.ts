@@ -2,10 +2,12 @@
  * Unary handler wrappers. `unary` is for control and metadata RPCs: its result is the response, anything it
  * throws goes through the status table. `unaryInference` adds what every inference call needs: the
  * call's deadline and cancellation as an AbortSignal released when the call ends, its
- * request id (returned as `x-request-id` initial metadata) and its access-log line.
+ * request id (returned as `x-request-id` initial metadata; in the trailers of UNAVAILABLE and RESOURCE_EXHAUSTED
+ * refusals, which go trailers-only so that client retry policies may retry them) and its access-log line.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { type AccessSite, requestIdMetadata, requestIdOf } from '../observability';
+import { status as Status } from '@grpc/grpc-js';
+import { type AccessSite, REQUEST_ID_KEY, requestIdMetadata, requestIdOf } from '../observability';
 import { Identity, identityOf } from '../security';
 import type { RequestTrace } from '../service/request-trace';
 import { ModelFields, accessFailed, accessOk } from './access';
@@ -55,8 +57,12 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
     const span = ctx.tracing?.grpcCall(call.metadata, site, requestId);
     const fail = (err: unknown) => {
       const s = statusOf(err, requestId);
-      call.sendMetadata(requestIdMetadata(requestId));
-      callback(serviceError(s));
+      const e = serviceError(s);
+      // A retry policy may retry only a call that got no headers: retryable refusals answer trailers-only,
+      // with the request id in the trailers (grpc-js commits an attempt once it receives initial metadata).
+      if (s.code === Status.UNAVAILABLE || s.code === Status.RESOURCE_EXHAUSTED) e.metadata.set(REQUEST_ID_KEY, requestId);
+      else call.sendMetadata(requestIdMetadata(requestId));
+      callback(e);
       accessFailed(ctx, site, requestId, started, call.request, s, identity);
       span?.endGrpc(s.code, s.errorCode, s.details);
     };
