@@ -89,6 +89,7 @@ export function modelConfig(registry: ModelRegistry, name: string, version: numb
     max_batch_size: batched ? maxBatchSize : 0,
     input: inputs.map((s) => ({ name: s.name, data_type: CONFIG_DATA_TYPES[s.datatype.name], dims: dims(s) })),
     output: outputs.map((s) => ({ name: s.name, data_type: CONFIG_DATA_TYPES[s.datatype.name], dims: dims(s) })),
+    response_cache: { enable: target.config.responseCache !== null },
   };
 }
 

@@ -217,6 +217,12 @@ describe('requests that differ never share an answer', () => {
   });
 });
 
+it('says in the Open Inference Protocol\'s ModelConfig whether the cache is on', async () => {
+  const enabled = async (name: string) => (await oip.call('ModelConfig', { name })).config.response_cache?.enable ?? false;
+  expect(await enabled('scale')).toBe(true);
+  expect(await enabled('uncached')).toBe(false);
+});
+
 it('evicts the least recently used answers by bytes', async () => {
   const x = (n: number) => [n, n, n, n];
   const d = await delta('small', 1, async () => {

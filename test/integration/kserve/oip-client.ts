@@ -119,8 +119,10 @@ const PUBLIC_SPEC = {
             input: many('ModelInput', 5),
             output: many('ModelOutput', 6),
             backend: one('string', 17),
+            response_cache: one('ModelResponseCache', 24),
           },
         },
+        ModelResponseCache: { fields: { enable: one('bool', 1) } },
         ModelStatisticsRequest: nameVersion,
         StatisticDuration: duration,
         InferStatistics: {
