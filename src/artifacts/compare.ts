@@ -58,7 +58,9 @@ export async function compareModels(originalPath: string, candidatePath: string,
   try {
     const missing = original.outputNames.filter((n) => !candidate.outputNames.includes(n));
     if (missing.length > 0) throw new Error(`the candidate has no output ${missing.map((m) => `'${m}'`).join(', ')}`);
-    const acc = original.outputNames.map((n) => new AccuracyAccumulator(n));
+    // String and other non-numeric outputs have no error to measure; they are left out.
+    const numeric = new Set(original.outputMetadata.filter((m) => m.isTensor && m.type !== 'string').map((m) => m.name));
+    const acc = original.outputNames.filter((n) => numeric.has(n)).map((n) => new AccuracyAccumulator(n));
     for (const s of options.samples) {
       const ref = await original.run(feedsFor(original, s.feeds));
       const cand = await candidate.run(feedsFor(candidate, s.feeds));
