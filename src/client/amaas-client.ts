@@ -49,6 +49,8 @@ export interface PredictOptions {
   readonly id?: string;
   /** Milliseconds until the call's deadline. */
   readonly timeoutMs?: number;
+  /** Where the request queues among its tenant's (docs/scheduling.md); never above the tenant's own. Default: the tenant's. */
+  readonly priority?: 'high' | 'normal' | 'low';
 }
 
 export interface PredictResult {
@@ -62,6 +64,11 @@ export interface BatchItem extends Omit<PredictOptions, 'timeoutMs'> {
   readonly id: string;
   readonly model: string;
   readonly inputs: Record<string, ClientTensor>;
+  /**
+   * Milliseconds this item may wait, from when the server reads it (BatchPredictRequest.timeout_ms); still queued
+   * then, it is answered DEADLINE_EXCEEDED without running. Default: the server's stream_item_timeout_ms, if set.
+   */
+  readonly timeoutMs?: number;
 }
 
 export type BatchResult =
@@ -131,6 +138,7 @@ function toPredictRequest(model: string, inputs: Record<string, ClientTensor>, o
     inputs: Object.entries(inputs).map(([name, t]) => encodeClientTensor(name, t)),
     output_names: [...(o.outputs ?? [])],
     output_encoding: 'TENSOR_ENCODING_RAW',
+    ...(o.priority ? { priority: `PRIORITY_${o.priority.toUpperCase()}` } : {}),
   };
 }
 
@@ -270,7 +278,8 @@ export class AmaasClient {
       try {
         for await (const item of items) {
           if (callDone) return;
-          if (!call.write({ request: toPredictRequest(item.model, item.inputs, item) })) await writable(call);
+          const request = toPredictRequest(item.model, item.inputs, item);
+          if (!call.write({ request, timeout_ms: item.timeoutMs ? Math.ceil(item.timeoutMs) : 0 })) await writable(call);
         }
         if (!callDone) call.end();
       } catch (err) {

@@ -21,7 +21,7 @@ const ITEM_TIMEOUT_MS = 500;
 const HANG_MS = 10_000;
 const QUEUED = 24;
 const WINDOW = 256;
-const MODELS = ['overload', 'own_timeout', 'bad_parameters', 'batch_predict'];
+const MODELS = ['overload', 'own_timeout', 'bad_parameters', 'batch_predict', 'sdk_batch'];
 
 const hold = new WorkerHold();
 let ts: TestServer;
@@ -223,5 +223,27 @@ describe('BatchPredict', () => {
     await once(stream, 'end');
     for (const got of answers.values()) expect(got).toHaveLength(1);
     raw.close();
+  });
+
+  it("through the SDK: BatchItem.timeoutMs is the item's own timeout, and priority is accepted", async () => {
+    const inputs = { x: { data: Float32Array.of(1, 2, 3, 4), dims: [1, 4] } };
+    hold.hold();
+    async function* items() {
+      yield { id: 'running', model: 'sdk_batch', inputs };
+      await hold.waitHeld(1);
+      yield { id: 'short', model: 'sdk_batch', inputs, timeoutMs: 100, priority: 'low' as const };
+    }
+    const results: { id: string; ok: boolean; errorCode?: string }[] = [];
+    for await (const r of ts.client.batchPredict(items())) {
+      results.push(r.ok ? { id: r.id, ok: true } : { id: r.id, ok: false, errorCode: r.errorCode });
+      // The short item is answered while the other still runs held; then let that one finish.
+      if (r.id === 'short') hold.release();
+    }
+    expect(results).toEqual([
+      { id: 'short', ok: false, errorCode: 'AMAAS_ERR_DEADLINE_EXCEEDED' },
+      { id: 'running', ok: true },
+    ]);
+    const low = await ts.client.predict('sdk_batch', inputs, { priority: 'low' });
+    expect(low.outputs.y.dims).toEqual([1, 4]);
   });
 });
