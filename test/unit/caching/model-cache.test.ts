@@ -64,7 +64,7 @@ describe('ModelCache', () => {
     const entryBytes = probe.bytes;
     let evicted = 0;
     // Room for three entries of 1 KiB of outputs, not four.
-    const cache = new ModelCache('m', entryBytes * 3 + entryBytes / 2, () => evicted++);
+    const cache = new ModelCache('m', Math.floor(entryBytes * 3.5), () => evicted++);
     for (const k of ['a', 'b', 'c']) await cache.serve(v, k, undefined, async () => answer(1, 256));
     expect(cache.entries).toBe(3);
     await cache.serve(v, 'a', undefined, () => Promise.reject(new Error('a is cached'))); // a is now the most recent
