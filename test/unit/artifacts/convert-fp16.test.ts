@@ -3,6 +3,8 @@ import { OnnxModelBuilder } from '../../../tools/modelgen/onnx-builder';
 import { fromFloat16Bits } from '../../../src/codec/float16';
 import { convertToFp16 } from '../../../src/artifacts/convert-fp16';
 import { DataType, TensorProto, decodeModel, encodeModel } from '../../../src/artifacts/onnx-model';
+import fs from 'node:fs';
+import { OCR_DET_MODEL } from '../../helpers/real-models';
 
 function halfValues(t: TensorProto): number[] {
   const raw = Uint8Array.from(t.raw_data!);
@@ -70,5 +72,19 @@ describe('fp16 conversion', () => {
     const y = out.y.data as Float32Array;
     expect(y[0]).toBeCloseTo(1001, 0);
     expect(y[1]).toBeCloseTo(-998, 0);
+  });
+
+  test('PaddleOCR det: the BatchNormalization with variances near 1e8 stays float32, which keeps the output (clamping it does not)', async () => {
+    const bytes = fs.readFileSync(OCR_DET_MODEL);
+    const x = { x: floatInput(3, [1, 3, 64, 64], -2, 2) };
+    const ref = (await (await ort.InferenceSession.create(bytes)).run(x))['sigmoid_0.tmp_0'].data as Float32Array;
+    const kept = decodeModel(bytes);
+    const report = convertToFp16(kept, { keepIoTypes: true });
+    expect(report.keptFp32.filter((k) => k.includes('beyond the float16 range'))).toEqual(['p2o.BatchNormalization.1 (BatchNormalization, constants beyond the float16 range)']);
+    const clamped = decodeModel(bytes);
+    convertToFp16(clamped, { keepIoTypes: true, outOfRange: 'clamp' });
+    const run = async (m: typeof kept) => (await (await ort.InferenceSession.create(encodeModel(m))).run(x))['sigmoid_0.tmp_0'].data as Float32Array;
+    expect(sqnr(ref, await run(kept))).toBeGreaterThan(30);
+    expect(sqnr(ref, await run(clamped))).toBeLessThan(10);
   });
 });
