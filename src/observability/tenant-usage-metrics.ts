@@ -42,7 +42,7 @@ export function registerTenantUsageMetrics(registry: Registry, rows: () => reado
     });
   family('amaas_tenant_usage_requests_total', 'Inference requests answered per tenant, model and version (usage metering; every answer).', (r) => r.requests);
   family('amaas_tenant_rows_total', 'Rows of the inference requests answered OK, per tenant (usage metering).', (r) => r.rows);
-  family('amaas_tenant_compute_seconds_total', "Worker run time charged to each tenant; a merged batch's run is split over its rows.", (r) => r.computeMs / 1000);
+  family('amaas_tenant_compute_seconds_total', "Run time charged to each tenant (leaving the queue to the worker's answer); a merged batch's run is split over its rows.", (r) => r.computeMs / 1000);
   family('amaas_tenant_received_bytes_total', 'Bytes of input tensor contents received per tenant.', (r) => r.bytesIn);
   family('amaas_tenant_sent_bytes_total', 'Bytes of output tensor contents sent per tenant.', (r) => r.bytesOut);
   new Counter({

@@ -1,8 +1,9 @@
 /**
  * Usage per tenant × model × version, exact: every request the service answered is recorded once, from the
  * same record that feeds ModelStatistics (service/inference-service.ts), so these counts equal what clients
- * were answered. Compute time is the request's share of its run on a worker: a merged batch's run time split
- * over its rows (batch-share.ts), a lone request's run time whole.
+ * were answered. Compute time is the request's share of its run, timed as the service sees it (from leaving the
+ * queue to the worker's answer, ModelStatistics' compute_infer): a merged batch's run split over its rows
+ * (batch-share.ts), a lone request's run whole. The workers do not report their own run time.
  */
 
 /** Why a request was refused before it reached a worker (the usage's and the metrics' reason label). */
@@ -21,7 +22,7 @@ export interface UsageRow {
   readonly rows: number;
   /** Requests refused for load before reaching a worker, by reason (counted in `requests` too). */
   readonly refused: Readonly<Record<UsageRefusal, number>>;
-  /** Worker run time charged to the tenant, in ms (a batch's run split over its rows). */
+  /** Run time charged to the tenant, in ms (leaving the queue to the answer; a batch's run split over its rows). */
   readonly computeMs: number;
   /** Bytes of input tensor contents received, and of output tensor contents sent (requests answered OK). */
   readonly bytesIn: number;
