@@ -46,16 +46,16 @@ export interface AmaasServer {
   /** True once the shutdown delay is over and the server drains. */
   readonly draining: boolean;
   /**
-   * Turns health NOT_SERVING at once and keeps serving for shutdown_delay_ms (none with `skipDelay`, and a later
-   * call with it cuts a delay in progress short); then sends GOAWAY gracefully, lets in-flight calls finish
-   * (cancelling what remains after drain_timeout_ms) and stops every worker pool. Safe to call more than once.
+   * Turns health NOT_SERVING at once, keeps serving for shutdown_delay_ms when `delay` is set (SIGTERM), then
+   * sends GOAWAY gracefully, lets in-flight calls finish (cancelling what remains after drain_timeout_ms) and
+   * stops every worker pool. Safe to call more than once; a call without `delay` cuts a delay in progress short.
    */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
 export interface ShutdownOptions {
-  /** Skip shutdown_delay_ms (SIGINT, a second SIGTERM). */
-  readonly skipDelay?: boolean;
+  /** Wait shutdown_delay_ms, NOT_SERVING but serving, before draining (the CLI's first SIGTERM). Default: no. */
+  readonly delay?: boolean;
 }
 
 export async function startServer(config: ServerConfig): Promise<AmaasServer> {
@@ -163,11 +163,11 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   let stopping: Promise<void> | null = null;
   let endDelay: (() => void) | null = null;
   const shutdown = (options: ShutdownOptions = {}) => {
-    if (options.skipDelay) endDelay?.();
+    if (!options.delay) endDelay?.();
     stopping ??= (async () => {
       // Balancers and probes see NOT_SERVING at once; calls keep being served until they stop coming.
       drain.markUnready();
-      const delayMs = options.skipDelay ? 0 : config.shutdownDelayMs;
+      const delayMs = options.delay ? config.shutdownDelayMs : 0;
       if (delayMs > 0) {
         log.info('not serving; draining after the shutdown delay', { shutdown_delay_ms: delayMs });
         await new Promise<void>((resolve) => {

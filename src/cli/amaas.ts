@@ -88,7 +88,7 @@ async function serve(options: ServeOptions): Promise<void> {
       process.stderr.write(`${signal} again: exiting without draining\n`);
       process.exit(1);
     }
-    server.shutdown({ skipDelay: signal === 'SIGINT' || signals > 1 }).then(
+    server.shutdown({ delay: signal === 'SIGTERM' && signals === 1 }).then(
       () => process.exit(0),
       (err) => {
         process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
