@@ -134,13 +134,7 @@ export class FairQueue<T extends FairEntry> {
       for (let sum = 0; n < sole.length && sum < units; n++) sum += sole[n].units;
       return sole.slice(0, n);
     }
-    const walk: Walk = {
-      deficits: this.ring.map((q) => q.deficit),
-      offsets: this.ring.map(() => [0, 0, 0]),
-      left: this.ring.map((q) => q.size),
-      pointer: this.pointer,
-      turnOpen: this.turnOpen,
-    };
+    const walk = this.startWalk();
     const out: T[] = [];
     let sum = 0;
     while (sum < units && out.length < this.count) {
@@ -161,17 +155,22 @@ export class FairQueue<T extends FairEntry> {
       if (this.ring[0].size === 0) this.drop(0);
       return out;
     }
-    const walk: Walk = {
+    const walk = this.startWalk();
+    const out: T[] = [];
+    while (out.length < n && out.length < this.count) out.push(this.step(walk, now));
+    this.commit(walk, out.length);
+    return out;
+  }
+
+  /** A walk from the current state; take() commits it, peek() drops it. */
+  private startWalk(): Walk {
+    return {
       deficits: this.ring.map((q) => q.deficit),
       offsets: this.ring.map(() => [0, 0, 0]),
       left: this.ring.map((q) => q.size),
       pointer: this.pointer,
       turnOpen: this.turnOpen,
     };
-    const out: T[] = [];
-    while (out.length < n && out.length < this.count) out.push(this.step(walk, now));
-    this.commit(walk, out.length);
-    return out;
   }
 
   /** The one lane holding every entry (one tenant, one level): then the order is that FIFO, no walk needed. */
