@@ -73,6 +73,14 @@ it('answers a REST call over the limit with 429 and Retry-After in whole seconds
   expect((await restInfer(ts.server.httpPort!, 'scale', 1, KEYS.beta)).status).toBe(200);
 });
 
+it('counts each stream item as a request: refused items are answered in-band and the stream goes on', async () => {
+  const items = [1, 2, 3].map((i) => ({ id: `item-${i}`, model: 'scale', inputs: scaleInputs(1) }));
+  const answers = [];
+  for await (const r of client(KEYS.alpha).batchPredict(items)) answers.push(r);
+  expect(answers.map((a) => a.id).sort()).toEqual(['item-1', 'item-2', 'item-3']);
+  for (const a of answers) expect(a).toMatchObject({ ok: false, code: grpc.status.RESOURCE_EXHAUSTED, errorCode: 'AMAAS_ERR_RATE_LIMITED' });
+});
+
 it('applies new limits when the tenants file is reloaded: rows_per_second, then none', async () => {
   const reloads = ts.server.security.tenants!.reloads;
   replaceFile(tenantsFile, tenantsYaml('{ rows_per_second: 0.001 }'));
