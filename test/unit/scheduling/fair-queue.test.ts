@@ -171,3 +171,59 @@ describe('fairUnitsAhead', () => {
     expect(fairUnitsAhead(new Map(), 'c', 1, 8)).toBe(0);
   });
 });
+
+describe('FairQueue: invariants under a seeded random workload', () => {
+  it('serves every entry once, as peek showed, keeping each tenant-and-level FIFO', () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const priorities: Priority[] = ['high', 'normal', 'low'];
+    const q = new FairQueue<Item>({ agingMs: 50 });
+    const queued = new Set<Item>();
+    const served: Item[] = [];
+    let now = 0;
+    let pushed = 0;
+    for (let op = 0; op < 5000; op++) {
+      now += rand(3);
+      const r = rand(10);
+      if (r < 6) {
+        const t = rand(4);
+        const it = item(`t${t}`, t + 1, 1 + rand(8), now, priorities[rand(3)]);
+        q.push(it);
+        queued.add(it);
+        pushed++;
+      } else if (r < 7 && queued.size > 0) {
+        const victim = [...queued][rand(queued.size)];
+        expect(q.remove(victim)).toBe(true);
+        queued.delete(victim);
+      } else {
+        const shown = q.peek(1 + rand(20), now);
+        const taken = q.take(shown.length, now);
+        expect(taken).toEqual(shown);
+        for (const it of taken) {
+          expect(queued.delete(it)).toBe(true);
+          served.push(it);
+        }
+      }
+      expect(q.size).toBe(queued.size);
+    }
+    const rest = q.take(q.size, now);
+    for (const it of rest) expect(queued.delete(it)).toBe(true);
+    served.push(...rest);
+    expect(queued.size).toBe(0);
+    expect(q.size).toBe(0);
+    expect(q.tenants).toBe(0);
+    expect(new Set(served).size).toBe(served.length);
+    expect(pushed).toBeGreaterThan(served.length - 1);
+    // Within one tenant and priority, first come first served.
+    const last = new Map<string, number>();
+    for (const it of served) {
+      const lane = `${it.tenant}/${it.priority}`;
+      const order = Number(it.label.slice(it.tenant.length));
+      expect(order).toBeGreaterThan(last.get(lane) ?? -1);
+      last.set(lane, order);
+    }
+  });
+});
