@@ -25,7 +25,7 @@ import { amaasV1Service, modelRepositoryService } from '../api/protos';
 import { ERROR_CODE_METADATA_KEY } from '../api/status-map';
 import { DataTypeName, TensorData, dataTypeByName, dataTypeFromWire } from '../codec/dtypes';
 import { Tensor, decodeRaw, decodeTyped, encodeRaw, parseShape } from '../codec/tensor-codec';
-import { RetryPolicy, balancingOptions, channelTarget } from './balancing';
+import { CUT_ANSWER_RESENDS, RetryPolicy, balancingOptions, channelTarget, isCutAnswer, retriesEnabled } from './balancing';
 
 export interface ClientTensor {
   readonly data: TensorData;
@@ -229,9 +229,12 @@ export class AmaasClient {
   private readonly stub: grpc.Client & Record<string, unknown>;
   /** amaas.v1.ModelRepositoryService, sharing the channel of `stub`. */
   private readonly admin: grpc.Client & Record<string, unknown>;
+  /** Retries on: predict also resends an answer a dying replica cut off (balancing.ts, CUT_ANSWER_RESENDS). */
+  private readonly resendCutAnswers: boolean;
 
   constructor(address = '127.0.0.1:50051', options: AmaasClientOptions = {}) {
     const credentials = channelCredentials(options);
+    this.resendCutAnswers = retriesEnabled(address, options.retry);
     const interceptors = options.apiKey === undefined ? [] : [bearerInterceptor(options.apiKey)];
     const Service = amaasV1Service();
     this.stub = new Service(channelTarget(address), credentials, {
@@ -254,8 +257,17 @@ export class AmaasClient {
   }
 
   async predict(model: string, inputs: Record<string, ClientTensor>, options: PredictOptions = {}): Promise<PredictResult> {
-    const res = await this.unary<WirePredictRequest, WirePredictResponse>('Predict', toPredictRequest(model, inputs, options), options.timeoutMs);
-    return fromPredictResponse(res);
+    const request = toPredictRequest(model, inputs, options);
+    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    for (let resends = 0; ; resends++) {
+      try {
+        const res = await this.unary<WirePredictRequest, WirePredictResponse>('Predict', request, deadline === undefined ? undefined : deadline - Date.now());
+        return fromPredictResponse(res);
+      } catch (err) {
+        const again = this.resendCutAnswers && resends < CUT_ANSWER_RESENDS && isCutAnswer(err as AmaasCallError) && (deadline === undefined || Date.now() < deadline);
+        if (!again) throw err;
+      }
+    }
   }
 
   /**

@@ -11,6 +11,7 @@
  * gives one (and does not retry when it says not to), and never past the call's deadline.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 
 /** The services whose calls the retry policy covers (inference and metadata; not model control, whose load is not idempotent). */
 const RETRIED_SERVICES = ['amaas.v1.InferenceService', 'inference.GRPCInferenceService'];
@@ -68,6 +69,24 @@ export function serviceConfig(retry: RetryPolicy | null): string {
           ],
         }),
   });
+}
+
+/** Whether the client retries (the policy above, and resending cut-off inference answers). */
+export function retriesEnabled(address: string, retry: RetryPolicy | boolean | undefined): boolean {
+  return retry === undefined ? isBalancedAddress(address) : retry !== false;
+}
+
+/**
+ * How many times predict resends a call whose answer was cut off mid-way: a replica that dies after its
+ * response headers left (SIGKILL, OOM) leaves the call committed in grpc-js, which then never retries it, and a
+ * balancer such as nginx resets the stream (INTERNAL, "RST_STREAM"). Inference is a pure function of its
+ * inputs, so sending it again is safe; model control is never resent.
+ */
+export const CUT_ANSWER_RESENDS = 2;
+
+/** A call whose answer a connection reset cut off (see CUT_ANSWER_RESENDS). */
+export function isCutAnswer(err: { code?: number; details?: string }): boolean {
+  return err.code === Status.INTERNAL && /RST_STREAM/.test(err.details ?? '');
 }
 
 /**

@@ -5,7 +5,7 @@
  * address resolves through grpc-js's DNS resolver. Unit checks cover the address forms.
  */
 import { AmaasClient } from '../../../src/client/amaas-client';
-import { channelTarget, isBalancedAddress, serviceConfig, DEFAULT_RETRY_POLICY } from '../../../src/client/balancing';
+import { DEFAULT_RETRY_POLICY, channelTarget, isBalancedAddress, isCutAnswer, retriesEnabled, serviceConfig } from '../../../src/client/balancing';
 import { makeRepository } from '../../helpers/model-repository';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { OipClient } from '../kserve/oip-client';
@@ -43,6 +43,12 @@ it('turns lists into grpc-js static targets, passes dns:/// and single addresses
   const config = JSON.parse(serviceConfig(DEFAULT_RETRY_POLICY));
   expect(config.loadBalancingConfig).toEqual([{ round_robin: {} }]);
   expect(config.methodConfig[0].retryPolicy.retryableStatusCodes).toEqual(['UNAVAILABLE', 'RESOURCE_EXHAUSTED']);
+  // Retries: on by default for balanced addresses, on request for one address.
+  expect([retriesEnabled('10.0.0.1:1', undefined), retriesEnabled('10.0.0.1:1,10.0.0.2:1', undefined), retriesEnabled('10.0.0.1:1', true)]).toEqual([false, true, true]);
+  expect(retriesEnabled('dns:///a:1', false)).toBe(false);
+  // An answer cut off by a reset is resent; an INTERNAL from the server is not.
+  expect(isCutAnswer({ code: 13, details: 'Received RST_STREAM with code 2 (Internal server error)' })).toBe(true);
+  expect(isCutAnswer({ code: 13, details: 'onnxruntime failed' })).toBe(false);
 });
 
 it('spreads calls over three servers, and keeps succeeding with one stopped', async () => {
