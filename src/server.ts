@@ -10,7 +10,7 @@ import { modelRepositoryServiceHandlers } from './api/amaas-v1/model-repository-
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
-import { goAwayGracefully } from './api/graceful-goaway';
+import { NOTICE_BOUND_MS, goAwayGracefully } from './api/graceful-goaway';
 import { healthServiceHandlers } from './api/health';
 import { HealthStatus } from './api/health/health-status';
 import { HttpBinding, startHttpBinding } from './api/http/http-server';
@@ -191,8 +191,9 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
           resolve();
         }, config.drainTimeoutMs);
         // Listeners closed, GOAWAY notice, PING, then the final GOAWAY: no stream already sent is lost.
-        const grpcClosed = goAwayGracefully(grpcServer, Math.min(1000, config.drainTimeoutMs)).then(({ graceful }) => {
+        const grpcClosed = goAwayGracefully(grpcServer, Math.min(NOTICE_BOUND_MS, config.drainTimeoutMs)).then(({ graceful, notices }) => {
           if (!graceful) log.warn('grpc-js internals not found: closed with tryShutdown, without the GOAWAY notice');
+          else log.info('grpc port closed', { goaway_notices: notices });
         });
         Promise.all([grpcClosed, httpClosed]).then(() => {
           clearTimeout(timer);

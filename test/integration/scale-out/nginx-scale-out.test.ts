@@ -21,7 +21,7 @@ const CALLERS = 32;
 const HANG_MS = 60_000;
 const x = { x: { data: new Float32Array([1, 2, 3, 4]), dims: [1, 4] } };
 /** The replicas drain like production ones, with a short delay so the test stays quick. */
-const REPLICA_ENV = { AMAAS_SHUTDOWN_DELAY_MS: '1000', AMAAS_LOG_LEVEL: 'warn' };
+const REPLICA_ENV = { AMAAS_SHUTDOWN_DELAY_MS: '1000', AMAAS_LOG_LEVEL: 'info' };
 
 let repo: string;
 let ports: number[] = [];
@@ -135,6 +135,8 @@ it('balances 32 callers over 3 replicas through nginx and loses no call on SIGKI
     phase = 'term';
     replicas[1]!.child.kill('SIGTERM');
     const code = await replicas[1]!.exited;
+    const closed = replicas[1]!.stderr().split('\n').find((l) => l.includes('grpc port closed'));
+    process.stdout.write(`scale-out: SIGTERMed replica: ${closed ?? '(no grpc port closed line)'}\n`);
     expect(code).toBe(0);
     const atExit = answered.term;
     await until(() => answered.term >= atExit + 300, 'calls after the SIGTERMed replica exited', HANG_MS, 10);
