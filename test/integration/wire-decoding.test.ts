@@ -76,9 +76,10 @@ describe('amaas.v1', () => {
       // shape [2, 4], one tag per element, then an unknown field 9 of each wire type.
       Buffer.from(protobuf.Writer.create().uint32(0x18).int64(2).uint32(0x18).int64(4).uint32(0x48).uint32(1).uint32(0x49).fixed64(1).uint32(0x4d).fixed32(1).finish()),
     ]);
+    // The unknown field is number 99, far above any PredictRequest field (field numbers get added over time).
     const request = Buffer.concat([
       encode('amaas.v1.PredictRequest', { model_name: 'identity_fp32', id: 'hand-made' }),
-      Buffer.from(protobuf.Writer.create().uint32(0x22).bytes(tensor).uint32(0x3a).string('unknown').finish()),
+      Buffer.from(protobuf.Writer.create().uint32(0x22).bytes(tensor).uint32((99 << 3) | 2).string('unknown').finish()),
     ]);
     const response = decode('amaas.v1.PredictResponse', await unary('/amaas.v1.InferenceService/Predict', request));
     expect(response.id).toBe('hand-made');
