@@ -1,5 +1,5 @@
 /**
- * node dist/bench/batch-job.js [--model scale] [--rows 1000000] [--batch-rows 1] [--window 64]
+ * node dist/bench/batch-job.js [--model scale] [--rows 1000000] [--batch-rows 16] [--window 64]
  *                              [--concurrency 64] [--duration 10] [--sample 200] [--out FILE]
  *
  * `amaas batch` against the BatchPredict bench on the same model and server: starts amaas on 127.0.0.1 with a
@@ -41,7 +41,7 @@ function parseArgs(argv: string[]): BatchJobOptions {
   const o: BatchJobOptions = {
     model: get('--model') ?? 'scale',
     rows: Number(get('--rows') ?? 1_000_000),
-    batchRows: Number(get('--batch-rows') ?? 1),
+    batchRows: Number(get('--batch-rows') ?? 16),
     window: Number(get('--window') ?? 64),
     concurrency: Number(get('--concurrency') ?? 64),
     durationS: Number(get('--duration') ?? 10),

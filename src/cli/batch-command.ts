@@ -9,7 +9,7 @@
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { AmaasError } from '../errors';
-import { BatchFileOptions, BatchProgress, BatchSummary, DEFAULT_WINDOW, NpyInput, batchFile } from '../client/batch-file';
+import { BatchFileOptions, BatchProgress, BatchSummary, DEFAULT_BATCH_ROWS, DEFAULT_WINDOW, NpyInput, batchFile } from '../client/batch-file';
 import { ClientFlags, clientFrom, withClientOptions } from './client-options';
 
 /** Exit status of a job that finished with error lines (sysexits' EX_DATAERR: the input data was incorrect). */
@@ -20,7 +20,7 @@ interface BatchFlags extends ClientFlags {
   input: string[];
   output: string;
   version: number;
-  batchRows: number;
+  batchRows?: number;
   window: number;
   resume?: boolean;
   allowFailures?: boolean;
@@ -148,7 +148,7 @@ export function registerBatchCommand(program: Command): void {
     .requiredOption('--input <file>', 'rows.jsonl (one {"input": data} object per line), x.npy, or name=file.npy once per input', collect)
     .requiredOption('--output <file>', 'where the result lines go (its checkpoint: <file>.checkpoint)')
     .option('--version <n>', 'model version (default: the model default)', count(0), 0)
-    .option('--batch-rows <r>', 'consecutive rows merged into one request along the first (batch) dimension', count(1), 1)
+    .option('--batch-rows <r>', `consecutive rows merged into one request along the first (batch) dimension (default: ${DEFAULT_BATCH_ROWS} for a model with one, else 1)`, count(1))
     .option('--window <w>', 'requests in flight on the stream at most', count(1), DEFAULT_WINDOW)
     .option('--resume', 'continue after the last checkpointed line of an earlier run (a first run simply starts)')
     .option('--allow-failures', 'exit 0 even when some rows got error lines')

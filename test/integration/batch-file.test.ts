@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AmaasClient, PredictResult } from '../../src/client/amaas-client';
-import { batchFile } from '../../src/client/batch-file';
+import { DEFAULT_BATCH_ROWS, batchFile } from '../../src/client/batch-file';
 import { checkpointPath } from '../../src/client/batch-checkpoint';
 import { dataTypeByName } from '../../src/codec/dtypes';
 import { tensorJsonValues } from '../../src/codec/json-tensor';
@@ -68,6 +68,17 @@ it.each([1, 16])('answers every line in order, each equal to Predict on that row
     expect(line).toBe(i + 1);
     expect(rest).toEqual(printed(alone));
   }
+});
+
+it('merges DEFAULT_BATCH_ROWS rows per request when no batchRows is given and the model batches on its first dimension', async () => {
+  const input = path.join(dir, 'default-rows.jsonl');
+  fs.writeFileSync(input, Array.from({ length: 2 * DEFAULT_BATCH_ROWS }, (_, i) => JSON.stringify({ x: [[i, i, i, i]] })).join('\n') + '\n');
+  const requestsOf = async () => (await ts.client.getUsage()).filter((u) => u.model === 'scale').reduce((n, u) => n + u.requests, 0);
+  const before = await requestsOf();
+  const summary = await batchFile(ts.client, { model: 'scale', input, output: path.join(dir, 'default-rows-out.jsonl') });
+  expect(summary).toMatchObject({ ok: 2 * DEFAULT_BATCH_ROWS, failed: 0 });
+  // The server's own usage counts: two requests of DEFAULT_BATCH_ROWS rows each, not one per row.
+  expect((await requestsOf()) - before).toBe(2);
 });
 
 it('gives error lines for exactly the bad rows (bad JSON, wrong shape, unknown input, empty), merged or not', async () => {
@@ -172,7 +183,8 @@ it('when the server dies mid-job, the answered lines are checkpointed and resume
   const client = new AmaasClient(first.address);
   try {
     let done = 0;
-    const job = batchFile(client, { model: 'scale', input, output, window: 4, checkpointMs: 1, onProgress: (p) => (done = p.done) });
+    // One row per request, so the job is still running when the worker is held (merged, 400 rows are few requests).
+    const job = batchFile(client, { model: 'scale', input, output, batchRows: 1, window: 4, checkpointMs: 1, onProgress: (p) => (done = p.done) });
     const failed = expect(job).rejects.toThrow(/run again with resume/);
     await until(() => done >= 50, '50 lines done');
     hold.hold();
