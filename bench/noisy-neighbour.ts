@@ -16,7 +16,7 @@
  * lowers their priority (a stand-in for clients on other machines).
  */
 import * as grpc from '@grpc/grpc-js';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../src/paths';
+import { arg, waitForAddress } from './bench-process';
 import { BENCH_MODELS } from './bench-models';
 import { LoadSpec, rawClient, rawUnary, unaryTarget } from './load-client';
 import { summarize } from './stats';
@@ -32,10 +33,6 @@ const execFileP = promisify(execFile);
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
 const SELF = path.join(PACKAGE_ROOT, 'dist', 'bench', 'noisy-neighbour.js');
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
 /** One client process's work: an open loop at `rate` calls per second (or a closed loop when rate is 0). */
 interface ClientSpec extends LoadSpec {
@@ -107,17 +104,6 @@ async function clientProcess(spec: ClientSpec, nice: number): Promise<ClientResu
   return JSON.parse(stdout) as ClientResult;
 }
 
-function waitForAddress(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /amaas serving on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-}
 
 const round = (n: number, digits = 1) => Number(n.toFixed(digits));
 

@@ -14,7 +14,7 @@
  * model's config.json (e.g. '{"worker_nice":0}'). AMAAS_BENCH_SERVER_FLAGS passes node flags to the server (--cpu-prof).
  */
 import * as grpc from '@grpc/grpc-js';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { healthService } from '../src/api/protos';
 import { PACKAGE_ROOT } from '../src/paths';
+import { arg, waitForAddress } from './bench-process';
 import { BENCH_MODELS } from './bench-models';
 import type { LoadResult, LoadSpec } from './load-client';
 import { sampleRss, summarize } from './stats';
@@ -30,22 +31,7 @@ const execFileP = promisify(execFile);
 const CLI = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'amaas.js');
 const LOAD_CLIENT = path.join(PACKAGE_ROOT, 'dist', 'bench', 'load-client.js');
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
-function waitForAddress(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /amaas serving on (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-}
 
 /** Runs `clients` load-client processes at OS priority `nice` and collects their results. */
 async function load(spec: LoadSpec, clients: number, nice: number): Promise<LoadResult[]> {
