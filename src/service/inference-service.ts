@@ -82,27 +82,31 @@ export class InferenceService {
       if (this.observer) this.unresolved(request.modelName, err);
       throw err;
     }
-    const received = process.hrtime.bigint();
     const tenant = this.tenancy?.settingsOf(request.identity);
-    const rows = rowsOf(target, request);
-    // Counted now: the scheduler may transfer an input's buffer to the worker, leaving it empty here.
-    const bytesIn = tenant ? bytesOf(request.inputs) : 0;
-    let started: bigint | undefined;
+    const call: Call = {
+      target,
+      request,
+      received: process.hrtime.bigint(),
+      trace,
+      tenant,
+      rows: rowsOf(target, request),
+      // Counted now: the scheduler may transfer an input's buffer to the worker, leaving it empty here.
+      bytesIn: tenant ? bytesOf(request.inputs) : 0,
+    };
     // Jobs of a merged batch, grouped to split its run over their rows (usage's compute time).
-    let group: BatchGroup | undefined;
     const batches = this.tenancy !== null && target.scheduler instanceof DynamicBatcher;
     const onStart = () => {
-      started = process.hrtime.bigint();
-      if (batches) group = this.tenancy!.shares.join(target, rows);
+      call.started = process.hrtime.bigint();
+      if (batches) call.group = this.tenancy!.shares.join(target, call.rows);
     };
     // The tenant's limits, checked before the request is validated or its tensors copied.
-    const ticket = tenant && this.admit(tenant, rows, target, request, received, trace, bytesIn);
+    const ticket = tenant && this.admit(call, tenant);
     try {
-      const result = await this.run(target, request, signal, deadline, onStart, trace, tenant);
-      this.record(target, request, received, started, null, trace, tenant, group, bytesIn, result);
+      const result = await this.run(call, signal, deadline, onStart);
+      this.record(call, null, result);
       return result;
     } catch (err) {
-      this.record(target, request, received, started, toAmaasError(err).code, trace, tenant, group, bytesIn);
+      this.record(call, toAmaasError(err).code);
       throw err;
     } finally {
       ticket?.release();
@@ -110,11 +114,11 @@ export class InferenceService {
   }
 
   /** Admission against the tenant's limits; a refusal is recorded like any other answer, then thrown. */
-  private admit(tenant: TenantSettings, rows: number, target: ServingVersion, request: InferenceRequest, received: bigint, trace: RequestTrace | undefined, bytesIn: number) {
+  private admit(call: Call, tenant: TenantSettings) {
     try {
-      return this.tenancy!.admit(tenant, rows);
+      return this.tenancy!.admit(tenant, call.rows);
     } catch (err) {
-      this.record(target, request, received, undefined, toAmaasError(err).code, trace, tenant, undefined, bytesIn);
+      this.record(call, toAmaasError(err).code);
       throw err;
     }
   }
@@ -126,21 +130,10 @@ export class InferenceService {
     else if (code === 'AMAAS_ERR_MODEL_UNAVAILABLE') this.observer!.refusal(model, 'unavailable');
   }
 
-  /** One record per request that reached a version, feeding ModelStatistics and the observer alike. */
-  private record(
-    target: ServingVersion,
-    request: InferenceRequest,
-    received: bigint,
-    started: bigint | undefined,
-    errorCode: ErrorCode | null,
-    trace: RequestTrace | undefined,
-    tenant?: TenantSettings,
-    group?: BatchGroup,
-    bytesIn = 0,
-    result?: InferenceResult,
-  ): void {
+  /** One record per request that reached a version, feeding ModelStatistics, the observer and usage alike. */
+  private record(call: Call, errorCode: ErrorCode | null, result?: InferenceResult): void {
+    const { target, request, received, started, trace, tenant, rows } = call;
     const done = process.hrtime.bigint();
-    const rows = rowsOf(target, request);
     const cache = result?.cache;
     const outcome: RequestOutcome = {
       ok: errorCode === null,
@@ -162,38 +155,37 @@ export class InferenceService {
         ok: errorCode === null,
         rows,
         refused: refusalOf(errorCode),
-        computeNs: outcome.computeNs === undefined ? 0 : Number(outcome.computeNs) * (group ? shareOf(group, rows) : 1),
-        bytesIn,
+        computeNs: outcome.computeNs === undefined ? 0 : Number(outcome.computeNs) * (call.group ? shareOf(call.group, rows) : 1),
+        bytesIn: call.bytesIn,
         bytesOut: result ? bytesOf(result.outputs) : 0,
       });
     }
   }
 
   /**
-   * With response_cache, a valid request is answered from the cache or from an identical request's run when it
-   * can (no queue, no worker), else computed and stored. It is validated first, as only a valid request has a
-   * key; compute() validates again on a miss, which costs far less than the run.
+   * Validates the request once, then, with response_cache, answers it from the cache or from an identical
+   * request's run when it can (no queue, no worker), else computes and stores it; without, computes it.
    */
-  private async run(...args: Parameters<InferenceService['compute']>): Promise<InferenceResult> {
-    const [target, request, signal] = args;
-    const cache = this.caches.of(target);
-    if (!cache) return this.compute(...args);
+  private async run(call: Call, signal: AbortSignal | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {
+    const { target, request } = call;
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
+    const compute = () => this.compute(call, outputNames, signal, deadline, onStart);
+    const cache = this.caches.of(target);
+    if (!cache) return compute();
     const key = requestKey(target.model, target.version, request.inputs, outputNames);
-    const served = await cache.serve(target, key, signal, async () => (await this.compute(...args)).outputs);
+    const served = await cache.serve(target, key, signal, async () => (await compute()).outputs);
     return { modelName: target.model, modelVersion: target.version, id: request.id, outputs: served.outputs, cache: served.cache };
   }
 
+  /** Hands a validated request to the version's scheduler and shapes its outputs. */
   private async compute(
-    target: ServingVersion,
-    request: InferenceRequest,
+    call: Call,
+    outputNames: readonly string[],
     signal: AbortSignal | undefined,
     deadline: number | undefined,
     onStart: () => void,
-    trace: RequestTrace | undefined,
-    tenant: TenantSettings | undefined,
   ): Promise<InferenceResult> {
-    const outputNames = validateRequest(target, request.inputs, request.outputNames);
+    const { target, request, trace, tenant } = call;
     const inputs: Record<string, JobInput> = {};
     for (const t of request.inputs) inputs[t.name] = { type: t.datatype.ort, dims: t.shape, data: t.data };
     const outputs = await target.scheduler.submit({
@@ -212,6 +204,21 @@ export class InferenceService {
       outputs: outputNames.map((name) => toTensor(name, outputs[name])),
     };
   }
+}
+
+/** One request on its way through infer(): what its admission, run and record share, worked out once. */
+interface Call {
+  readonly target: ServingVersion;
+  readonly request: InferenceRequest;
+  readonly received: bigint;
+  readonly trace: RequestTrace | undefined;
+  readonly tenant: TenantSettings | undefined;
+  /** The request's rows (rowsOf): the limits', the statistics' and usage's unit. */
+  readonly rows: number;
+  readonly bytesIn: number;
+  /** When it left the queue for a worker; unset while queued, and for a cache hit or a refusal. */
+  started?: bigint;
+  group?: BatchGroup;
 }
 
 /** Rows of a request: its first dimension when that is the model's (dynamic) batch dimension, else 1. */
