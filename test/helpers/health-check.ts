@@ -28,20 +28,18 @@ const root = protobuf.Root.fromJSON({
 });
 const Req = root.lookupType('grpc.health.v1.HealthCheckRequest');
 const Res = root.lookupType('grpc.health.v1.HealthCheckResponse');
-const HealthClient = grpc.makeGenericClientConstructor(
-  {
-    Check: {
-      path: '/grpc.health.v1.Health/Check',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: (v: object) => Buffer.from(Req.encode(Req.fromObject(v)).finish()),
-      requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b)),
-      responseSerialize: (v: object) => Buffer.from(Res.encode(Res.fromObject(v)).finish()),
-      responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b), { enums: String, defaults: true }),
-    },
-  },
-  'Health',
-);
+const method = (name: string, responseStream: boolean) => ({
+  path: `/grpc.health.v1.Health/${name}`,
+  requestStream: false,
+  responseStream,
+  requestSerialize: (v: object) => Buffer.from(Req.encode(Req.fromObject(v)).finish()),
+  requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b)),
+  responseSerialize: (v: object) => Buffer.from(Res.encode(Res.fromObject(v)).finish()),
+  responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b), { enums: String, defaults: true }) as { status: string },
+});
+
+/** A generic grpc.health.v1 client (Check and Watch), statuses as enum names. */
+export const HealthClient = grpc.makeGenericClientConstructor({ Check: method('Check', false), Watch: method('Watch', true) }, 'Health');
 
 export class HealthChecker {
   private readonly client: grpc.Client & { Check: (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { status: string }) => void) => void };

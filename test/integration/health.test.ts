@@ -1,49 +1,14 @@
 /**
- * grpc.health.v1 through a client built from the public definition (a protobufjs descriptor written here, not
- * the server's proto): SERVING for the server, its services and ready models; NOT_SERVING for a model taken
+ * grpc.health.v1 through a client built from the public definition (test/helpers/health-check.ts: a protobufjs descriptor,
+ * not the server's proto): SERVING for the server, its services and ready models; NOT_SERVING for a model taken
  * down with RepositoryModelUnload (pushed on Watch) and back to SERVING on load; NOT_SERVING for "" pushed when
  * the server drains on shutdown, after which the Watch stream ends with UNAVAILABLE.
  */
 import * as grpc from '@grpc/grpc-js';
-import * as protobuf from 'protobufjs';
+import { HealthClient } from '../helpers/health-check';
 import { makeRepository } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
 import { OipClient } from './kserve/oip-client';
-
-const root = protobuf.Root.fromJSON({
-  nested: {
-    grpc: {
-      nested: {
-        health: {
-          nested: {
-            v1: {
-              edition: 'proto3',
-              nested: {
-                HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
-                HealthCheckResponse: {
-                  fields: { status: { type: 'ServingStatus', id: 1 } },
-                  nested: { ServingStatus: { values: { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } } },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-});
-const Req = root.lookupType('grpc.health.v1.HealthCheckRequest');
-const Res = root.lookupType('grpc.health.v1.HealthCheckResponse');
-const method = (name: string, responseStream: boolean) => ({
-  path: `/grpc.health.v1.Health/${name}`,
-  requestStream: false,
-  responseStream,
-  requestSerialize: (v: object) => Buffer.from(Req.encode(Req.fromObject(v)).finish()),
-  requestDeserialize: (b: Buffer) => Req.toObject(Req.decode(b)),
-  responseSerialize: (v: object) => Buffer.from(Res.encode(Res.fromObject(v)).finish()),
-  responseDeserialize: (b: Buffer) => Res.toObject(Res.decode(b), { enums: String, defaults: true }) as { status: string },
-});
-const HealthClient = grpc.makeGenericClientConstructor({ Check: method('Check', false), Watch: method('Watch', true) }, 'Health');
 
 /** Buffers a Watch stream's messages so a test can take them one at a time, in order. */
 class Watcher {
