@@ -1,5 +1,5 @@
 /**
- * Turns a call's deadline and cancellation into one AbortSignal that travels with its work, so a queued
+ * Turns a call's deadline and cancellation into one Cancellation that travels with its work, so a queued
  * request whose caller is gone is dropped before it reaches a worker. dispose() must run when the call ends.
  *
  * The server's deadline is the call's less `marginMs` (deadline_margin_ms): a queued request is answered
@@ -8,11 +8,11 @@
  * protection, which closes the whole session and fails every other call on it.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { setMaxListeners } from 'node:events';
 import { AmaasError } from '../errors';
+import { type Cancellation, CancellationSource } from '../scheduling/cancellation';
 
 export interface CallSignal {
-  readonly signal: AbortSignal;
+  readonly signal: Cancellation;
   /**
    * When the server must have answered, in ms since the epoch: the call's deadline less the margin; the
    * signal aborts then. Undefined when the call has no deadline. Jobs carry it for admission (scheduler.ts).
@@ -29,10 +29,9 @@ interface SurfaceCall {
 }
 
 export function callSignal(call: SurfaceCall, marginMs = 0): CallSignal {
-  const controller = new AbortController();
   // A BatchPredict stream shares one signal among up to stream_window queued jobs, each listening until it
-  // leaves the queue; that is bounded by the window, not a leak.
-  setMaxListeners(0, controller.signal);
+  // leaves the queue.
+  const controller = new CancellationSource();
   const onCancel = () => controller.abort(new AmaasError('AMAAS_ERR_CANCELLED', 'the client cancelled the call'));
   call.on('cancelled', onCancel);
   let timer: NodeJS.Timeout | undefined;
@@ -46,7 +45,7 @@ export function callSignal(call: SurfaceCall, marginMs = 0): CallSignal {
     );
   }
   return {
-    signal: controller.signal,
+    signal: controller,
     deadline: at,
     dispose: () => {
       if (timer) clearTimeout(timer);

@@ -6,9 +6,10 @@
  * A job already running is left to finish. One timer per item that has a timeout; none for the others.
  */
 import { AmaasError } from '../errors';
+import { type Cancellation, CancellationSource } from '../scheduling/cancellation';
 
 export interface ItemDeadline {
-  readonly signal: AbortSignal;
+  readonly signal: Cancellation;
   /** Ms since the epoch; undefined: neither the item nor the stream has one. */
   readonly deadline: number | undefined;
   dispose(): void;
@@ -19,14 +20,14 @@ export interface ItemDeadline {
  * Without either the stream's signal and deadline are returned as they are.
  */
 export function itemDeadline(
-  stream: { readonly signal: AbortSignal; readonly deadline: number | undefined },
+  stream: { readonly signal: Cancellation; readonly deadline: number | undefined },
   timeoutMs: number | undefined,
   defaultMs: number | null,
 ): ItemDeadline {
   const ms = timeoutMs ?? defaultMs;
   if (ms === null || stream.signal.aborted) return { signal: stream.signal, deadline: stream.deadline, dispose: () => {} };
   const at = Date.now() + ms;
-  const controller = new AbortController();
+  const controller = new CancellationSource();
   const forward = () => controller.abort(stream.signal.reason);
   stream.signal.addEventListener('abort', forward, { once: true });
   const timer = setTimeout(
@@ -34,7 +35,7 @@ export function itemDeadline(
     ms,
   );
   return {
-    signal: controller.signal,
+    signal: controller,
     deadline: stream.deadline === undefined ? at : Math.min(at, stream.deadline),
     dispose: () => {
       clearTimeout(timer);
@@ -45,10 +46,10 @@ export function itemDeadline(
 
 /** Runs one stream item under its deadline; `timeoutMs` reads the item's own timeout (it may throw: a bad item). */
 export async function withItemDeadline<T>(
-  stream: { readonly signal: AbortSignal; readonly deadline: number | undefined },
+  stream: { readonly signal: Cancellation; readonly deadline: number | undefined },
   timeoutMs: () => number | undefined,
   defaultMs: number | null,
-  run: (signal: AbortSignal, deadline: number | undefined) => Promise<T>,
+  run: (signal: Cancellation, deadline: number | undefined) => Promise<T>,
 ): Promise<T> {
   const item = itemDeadline(stream, timeoutMs(), defaultMs);
   try {

@@ -1,7 +1,7 @@
 /**
  * Unary handler wrappers. `unary` is for control and metadata RPCs: its result is the response, anything it
  * throws goes through the status table. `unaryInference` adds what every inference call needs: the
- * call's deadline and cancellation as an AbortSignal released when the call ends, its
+ * call's deadline and cancellation as a Cancellation released when the call ends, its
  * request id (returned as `x-request-id` initial metadata; in the trailers of UNAVAILABLE and RESOURCE_EXHAUSTED
  * refusals, which go trailers-only so that client retry policies may retry them) and its access-log line.
  */
@@ -9,6 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
 import { type AccessSite, REQUEST_ID_KEY, requestIdMetadata, requestIdOf } from '../observability';
 import { Identity, identityOf } from '../security';
+import type { Cancellation } from '../scheduling/cancellation';
 import type { RequestTrace } from '../service/request-trace';
 import { ModelFields, accessFailed, accessOk } from './access';
 import { callSignal } from './call-signal';
@@ -41,7 +42,7 @@ export function unary<Req, Res>(
  * is the caller the security gate let through (undefined when auth is off); `trace` the request's trace when
  * it is traced (for InferenceService.infer).
  */
-export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: AbortSignal, deadline?: number, identity?: Identity, trace?: RequestTrace) => Promise<Res>;
+export type RunInference<Req, Res> = (ctx: ApiContext, request: Req, signal: Cancellation, deadline?: number, identity?: Identity, trace?: RequestTrace) => Promise<Res>;
 
 export function unaryInference<Req extends ModelFields & { readonly id?: string }, Res extends ModelFields>(
   ctx: ApiContext,

@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../errors';
 import { type AccessSite, type CallSpan, requestIdMetadata, requestIdOf } from '../observability';
+import type { Cancellation } from '../scheduling/cancellation';
 import { CallSignal, callSignal } from './call-signal';
 import type { ApiContext } from './context';
 import { toServiceError } from './status-map';
@@ -20,7 +21,7 @@ import { toServiceError } from './status-map';
  * stream's request id, an item's own when it has no valid id of its own (request-id.ts itemRequestId).
  * `stream`: the stream's span when it is traced, the parent of each item's span (CallSpan.item).
  */
-export type AnswerItem<Req, Res> = (item: Req, signal: AbortSignal, deadline: number | undefined, streamId: string, stream: CallSpan | undefined) => Promise<Res>;
+export type AnswerItem<Req, Res> = (item: Req, signal: Cancellation, deadline: number | undefined, streamId: string, stream: CallSpan | undefined) => Promise<Res>;
 
 class WindowedStream<Req, Res> {
   private inFlight = 0;

@@ -13,6 +13,7 @@ import { LRUCache } from 'lru-cache';
 import type { Tensor } from '../codec/tensor-codec';
 import { toAmaasError } from '../errors';
 import type { ServingVersion } from '../repository/model-version';
+import type { Cancellation } from '../scheduling/cancellation';
 import { CachedResponse, cachedResponse } from './cached-response';
 
 /** How a request was answered, for ModelStatistics' cache_hit / cache_miss (Triton's meanings). */
@@ -74,7 +75,7 @@ export class ModelCache {
    * Answers `key` for version instance `owner`: from an entry, from an identical request already running, or
    * by `compute()` (which submits to the scheduler) and storing what it returns.
    */
-  async serve(owner: ServingVersion, key: string, signal: AbortSignal | undefined, compute: () => Promise<readonly Tensor[]>): Promise<Served> {
+  async serve(owner: ServingVersion, key: string, signal: Cancellation | undefined, compute: () => Promise<readonly Tensor[]>): Promise<Served> {
     const started = now();
     for (;;) {
       const entry = this.lru.get(key);
@@ -122,7 +123,7 @@ export class ModelCache {
 }
 
 /** `run`'s answer, unless `signal` aborts first (then its reason). */
-function waitFor<T>(run: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+function waitFor<T>(run: Promise<T>, signal: Cancellation | undefined): Promise<T> {
   if (!signal) return run;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {

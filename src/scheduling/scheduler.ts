@@ -6,6 +6,7 @@
 import type { OrtTensorType } from '../codec/dtypes';
 import type { InputData } from '../codec/tensor-codec';
 import type { TensorPayload } from '../pool/messages';
+import type { Cancellation } from './cancellation';
 
 /** One input of a job: a TensorPayload whose raw bytes may still be borrowed from the receive buffer. */
 export interface JobInput {
@@ -32,7 +33,7 @@ export interface InferenceJob {
   readonly inputs: Record<string, JobInput>;
   readonly outputNames: readonly string[];
   /** Aborting removes a queued job (rejecting with the signal's reason); a running job is left to finish. */
-  readonly signal?: AbortSignal;
+  readonly signal?: Cancellation;
   /**
    * When the server must have answered, in ms since the epoch (Date.now's clock): the call's deadline less
    * deadline_margin_ms. A job whose expected queue wait and run would pass it is refused at once with

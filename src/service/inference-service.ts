@@ -7,6 +7,7 @@ import { BorrowedBytes, type InputData, type InputTensor, type Tensor } from '..
 import { AmaasError, ErrorCode, toAmaasError } from '../errors';
 import type { TensorPayload } from '../pool/messages';
 import type { ModelRegistry } from '../repository/model-registry';
+import type { Cancellation } from '../scheduling/cancellation';
 import { DynamicBatcher } from '../scheduling/dynamic-batcher';
 import type { JobInput, Priority } from '../scheduling/scheduler';
 import type { ServingVersion } from '../repository/model-version';
@@ -73,7 +74,7 @@ export class InferenceService {
    * A request whose expected queue wait would pass it is refused at once with AMAAS_ERR_OVERLOADED.
    * `trace`: the request's trace, only when it is traced (src/observability/tracing.ts).
    */
-  async infer(request: InferenceRequest, signal?: AbortSignal, deadline?: number, trace?: RequestTrace): Promise<InferenceResult> {
+  async infer(request: InferenceRequest, signal?: Cancellation, deadline?: number, trace?: RequestTrace): Promise<InferenceResult> {
     let target: ServingVersion;
     try {
       assertModelVisible(request.identity, this.registry, request.modelName);
@@ -166,7 +167,7 @@ export class InferenceService {
    * Validates the request once, then, with response_cache, answers it from the cache or from an identical
    * request's run when it can (no queue, no worker), else computes and stores it; without, computes it.
    */
-  private async run(call: Call, signal: AbortSignal | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {
+  private async run(call: Call, signal: Cancellation | undefined, deadline: number | undefined, onStart: () => void): Promise<InferenceResult> {
     const { target, request } = call;
     const outputNames = validateRequest(target, request.inputs, request.outputNames);
     const compute = () => this.compute(call, outputNames, signal, deadline, onStart);
@@ -181,7 +182,7 @@ export class InferenceService {
   private async compute(
     call: Call,
     outputNames: readonly string[],
-    signal: AbortSignal | undefined,
+    signal: Cancellation | undefined,
     deadline: number | undefined,
     onStart: () => void,
   ): Promise<InferenceResult> {

@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
 import { type AccessSite, type CallSpan, itemRequestId } from '../../observability';
+import type { Cancellation } from '../../scheduling/cancellation';
 import { Identity, identityOf } from '../../security';
 import { accessFailed, accessOk } from '../access';
 import { withItemDeadline } from '../item-deadline';
@@ -30,7 +31,7 @@ function itemTimeoutMs(value: number | string | undefined): number | undefined {
 function answerItem(ctx: ApiContext, identity: Identity | undefined) {
   return async (
     item: WireBatchPredictRequest,
-    signal: AbortSignal,
+    signal: Cancellation,
     deadline: number | undefined,
     streamId: string,
     stream: CallSpan | undefined,

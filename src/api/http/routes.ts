@@ -7,6 +7,7 @@ import { excerpt } from '../../errors-format';
 import { HEALTH_FALSE_HTTP_STATUS, HEALTH_TRUE_HTTP_STATUS } from '../http-status-map';
 import type { ApiContext } from '../context';
 import { assertModelVisible, type Identity } from '../../security';
+import type { Cancellation } from '../../scheduling/cancellation';
 import type { RequestTrace } from '../../service/request-trace';
 import { parseVersionString } from '../kserve/infer-wire';
 import { modelMetadata, modelReady, serverMetadata } from '../kserve/metadata-wire';
@@ -23,7 +24,7 @@ export interface HttpRequest {
   readonly segments: readonly string[];
   /** Reads and parses the JSON body (only endpoints that take one call it). */
   readonly json: () => Promise<unknown>;
-  readonly signal: AbortSignal;
+  readonly signal: Cancellation;
   /** The caller the security gate let through (undefined when auth is off or for an open health route). */
   readonly identity?: Identity;
   /** The request's trace (the infer route, tracing on and sampled). */

@@ -2,6 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { ApiContext } from '../context';
 import type { Identity } from '../../security';
+import type { Cancellation } from '../../scheduling/cancellation';
 import type { RequestTrace } from '../../service/request-trace';
 import { unaryInference } from '../unary';
 import { decodeInferRequest, encodeInferResponse } from './infer-wire';
@@ -11,7 +12,7 @@ import type { WireModelInferRequest, WireModelInferResponse } from './messages';
 export async function runModelInfer(
   ctx: ApiContext,
   wire: WireModelInferRequest,
-  signal: AbortSignal,
+  signal: Cancellation,
   deadline?: number,
   identity?: Identity,
   trace?: RequestTrace,

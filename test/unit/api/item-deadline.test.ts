@@ -1,5 +1,6 @@
 /** A stream item's own deadline on top of the stream's, with Jest's fake timers: no real waiting. */
 import { itemDeadline, withItemDeadline } from '../../../src/api/item-deadline';
+import type { Cancellation } from '../../../src/scheduling/cancellation';
 
 beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
 afterEach(() => jest.useRealTimers());
@@ -60,7 +61,7 @@ describe('withItemDeadline', () => {
 
   it('clears the timer once the item is answered', async () => {
     const s = stream();
-    let seen: AbortSignal | undefined;
+    let seen: Cancellation | undefined;
     await withItemDeadline({ signal: s.controller.signal, deadline: undefined }, () => 100, null, async (signal) => {
       seen = signal;
       return 1;
