@@ -10,7 +10,7 @@ import { modelRepositoryServiceHandlers } from './api/amaas-v1/model-repository-
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
-import { NOTICE_BOUND_MS, goAwayGracefully } from './api/graceful-goaway';
+import { NOTICE_BOUND_MS, StreamTracker, goAwayGracefully } from './api/graceful-goaway';
 import { healthServiceHandlers } from './api/health';
 import { HealthStatus } from './api/health/health-status';
 import { HttpBinding, startHttpBinding } from './api/http/http-server';
@@ -130,6 +130,8 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   } catch (err) {
     return abandonStart(err);
   }
+  // From the first stream on, so the drain knows which connections have a stream open (graceful-goaway.ts).
+  const streams = new StreamTracker(grpcServer);
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = `${host}:${port}`;
   let http: HttpBinding | null = null;
@@ -190,10 +192,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
           http?.forceClose();
           resolve();
         }, config.drainTimeoutMs);
-        // Listeners closed, GOAWAY notice, PING, then the final GOAWAY: no stream already sent is lost.
-        const grpcClosed = goAwayGracefully(grpcServer, Math.min(NOTICE_BOUND_MS, config.drainTimeoutMs)).then(({ graceful, notices }) => {
+        // Listeners closed, each connection settled (PING, GOAWAY notice), then the final GOAWAY: no stream already sent is lost.
+        const grpcClosed = goAwayGracefully(grpcServer, streams, Math.min(NOTICE_BOUND_MS, config.drainTimeoutMs)).then(({ graceful, connections }) => {
           if (!graceful) log.warn('grpc-js internals not found: closed with tryShutdown, without the GOAWAY notice');
-          else log.info('grpc port closed', { goaway_notices: notices });
+          else log.info('grpc port closed', { connections });
         });
         Promise.all([grpcClosed, httpClosed]).then(() => {
           clearTimeout(timer);

@@ -5,69 +5,162 @@
  * `http2session.close()` on each connection, and `drain(port, grace)` does the same to one port (then destroys what
  * is left after the grace time). `session.close()` sends GOAWAY with the last stream id the session has processed
  * (Node's C++ `Http2Session::Goaway` picks `nghttp2_session_get_last_proc_stream_id` when given 0), so a request
- * the peer sent in the same instant carries a higher id and is dropped unprocessed; nginx answers it with an error.
+ * the peer sent in the same instant carries a higher id and is dropped unprocessed; nginx answers it with an error
+ * (its grpc module never resends a call whose request it has sent: it does not buffer gRPC bodies).
  *
- * The graceful sequence, as HTTP/2 describes it: close the listeners (new connections are refused, which a
- * balancer retries elsewhere); on each connection send GOAWAY with the largest stream id (2^31-1), a notice
- * that loses nothing: the peer stops opening streams here; then send a PING, whose ack proves that the peer has
- * read the notice and that every stream it sent before it has arrived; only then `tryShutdown()`, whose GOAWAY
- * names the true last stream, and which calls back once every stream in flight has ended.
+ * Two facts shape the sequence:
+ *  - Node stops reading a connection once it has sent a GOAWAY and has no stream open on it (it asks nghttp2's
+ *    `want_read`, which is then 0), and never resumes. A GOAWAY notice (last stream id 2^31-1) sent to an IDLE
+ *    connection therefore does refuse what the peer sends next: those bytes stay unread until the final GOAWAY
+ *    refuses them. nginx takes an idle upstream connection from its keepalive cache for a new call at any
+ *    instant, so each notice to an idle nginx connection risked one call.
+ *  - nginx closes an idle cached upstream connection as soon as any byte arrives on it (its keepalive module's
+ *    close handler), and on a connection that carries a call it acks a PING and, after a GOAWAY, does not put
+ *    the connection back in its cache. nginx runs one call at a time per upstream connection.
  *
- * nginx does not read its idle cached upstream connections: it reads the notice (and acks the PING) only when it
- * next sends a call on one, which is served, and then drops the connection. So under traffic every connection
- * acks soon; the wait is bounded (NOTICE_BOUND_MS, or the drain timeout if shorter) for connections nobody uses.
+ * So each connection is settled on its own (`settle`), and a GOAWAY goes only to a connection with a stream open,
+ * where Node keeps reading and the peer reads the notice before that stream's end:
+ *  - a stream open: the GOAWAY notice and a PING; done at the ack, at the close, or when its last stream ends
+ *    (Node then reads no more from it, so waiting longer learns nothing);
+ *  - idle: a PING alone, which refuses nothing. nginx closes the connection (done); a peer that acks it while
+ *    idle, with no stream opened in that round, is a client that reads idle connections (a gRPC channel): it
+ *    gets the notice then; an ack with a stream opened in the round (nginx had just sent a call) starts another
+ *    round.
+ * Then `tryShutdown()`, whose GOAWAY names the true last stream, and which calls back once every stream has ended.
+ * The whole wait is bounded (NOTICE_BOUND_MS, or the drain timeout if shorter) for peers that never answer.
  *
- * grpc-js keeps its listeners and sessions private (`http2Servers` with each one's sessions, and `sessions`, as of 1.14); when it no longer
- * has them, this falls back to plain `tryShutdown()` (and graceful-goaway.test.ts fails, to say so).
+ * grpc-js keeps its listeners and sessions private (`http2Servers` with each one's sessions, and `sessions`, as of
+ * 1.14); when it no longer has them, this falls back to plain `tryShutdown()` (and graceful-goaway.test.ts fails,
+ * to say so).
  */
 import type * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
 
-/** How long the notice's PING may wait for its ack before the final GOAWAY (see the comment above). */
+/** How long settling the connections may take before the final GOAWAY (see the comment above). */
 export const NOTICE_BOUND_MS = 5000;
 
 /** The largest stream id: a GOAWAY naming it refuses nothing the peer has sent. */
 const NOTICE_LAST_STREAM_ID = 2 ** 31 - 1;
 
+interface Http2Listener {
+  close(cb?: () => void): void;
+  on(event: 'stream', listener: (stream: http2.ServerHttp2Stream) => void): unknown;
+}
+
 interface GrpcServerInternals {
-  readonly http2Servers?: Map<{ close(cb?: () => void): void }, { sessions?: Set<http2.ServerHttp2Session> } | undefined>;
+  readonly http2Servers?: Map<Http2Listener, { sessions?: Set<http2.ServerHttp2Session> } | undefined>;
   readonly sessions?: Map<http2.ServerHttp2Session, unknown>;
 }
 
-type NoticeOutcome = 'acked' | 'closed' | 'timed_out' | 'failed';
+/** The streams of one connection: those not yet closed, and how many it has opened in all. */
+interface SessionStreams {
+  readonly open: Set<http2.ServerHttp2Stream>;
+  opened: number;
+  /** Called when its last open stream closes. */
+  onIdle: (() => void) | null;
+}
 
-/** Sends the GOAWAY notice and resolves when the peer has acked a PING after it (or the session ended, or `boundMs`). */
-function notice(session: http2.ServerHttp2Session, boundMs: number): Promise<NoticeOutcome> {
+/** Which streams each connection of a server has open: `settle` sends a GOAWAY only where one is. */
+export class StreamTracker {
+  private readonly bySession = new WeakMap<http2.Http2Session, SessionStreams>();
+
+  /** Starts counting `server`'s streams; call it once, right after bind, so no stream is missed. */
+  constructor(server: grpc.Server) {
+    const listeners = (server as unknown as GrpcServerInternals).http2Servers;
+    if (!(listeners instanceof Map)) return;
+    for (const listener of listeners.keys()) listener.on('stream', (stream) => this.add(stream));
+  }
+
+  of(session: http2.Http2Session): SessionStreams {
+    let s = this.bySession.get(session);
+    if (!s) this.bySession.set(session, (s = { open: new Set(), opened: 0, onIdle: null }));
+    return s;
+  }
+
+  private add(stream: http2.ServerHttp2Stream): void {
+    if (!stream.session) return;
+    const s = this.of(stream.session);
+    s.open.add(stream);
+    s.opened++;
+    stream.once('close', () => {
+      s.open.delete(stream);
+      if (s.open.size === 0) s.onIdle?.();
+    });
+  }
+}
+
+/**
+ * How a connection was settled before the final GOAWAY: the peer closed it; it had a stream open and got the
+ * notice, then acked the PING or saw its last stream end; it acked a PING while idle and got the notice then;
+ * or none of these within the bound.
+ */
+type Outcome = 'closed' | 'acked' | 'ended' | 'idle' | 'timed_out' | 'failed';
+
+/** `stream.closed` turns true as nghttp2 closes the stream, a little before its 'close' event. */
+function hasOpenStream(streams: SessionStreams): boolean {
+  for (const s of streams.open) if (!s.closed) return true;
+  return false;
+}
+
+/**
+ * Sends a PING, after a GOAWAY notice when `notice`; resolves at its ack, at the session's close, when its last
+ * stream ends (only after a notice: Node reads no more then), or at `deadline`.
+ */
+function round(session: http2.ServerHttp2Session, streams: SessionStreams, notice: boolean, deadline: number): Promise<Outcome> {
   if (session.closed || session.destroyed) return Promise.resolve('closed');
-  return new Promise<NoticeOutcome>((resolve) => {
+  return new Promise<Outcome>((resolve) => {
     let settled = false;
-    const done = (outcome: NoticeOutcome) => {
+    const done = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       session.off('close', onClose);
+      streams.onIdle = null;
       resolve(outcome);
     };
-    const timer = setTimeout(() => done('timed_out'), boundMs);
+    const timer = setTimeout(() => done('timed_out'), Math.max(0, deadline - Date.now()));
     const onClose = () => done('closed');
     session.once('close', onClose);
     try {
-      session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
-      if (!session.ping((err) => done(err ? 'failed' : 'acked'))) done('failed');
+      if (notice) {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
+        streams.onIdle = () => done('ended');
+        if (!hasOpenStream(streams)) done('ended');
+      }
+      if (!settled && !session.ping((err) => done(err ? 'failed' : 'acked'))) done('failed');
     } catch {
       done('failed');
     }
   });
 }
 
+/** Leads one connection to stop opening streams without refusing one it sent (the rules in the comment above). */
+async function settle(session: http2.ServerHttp2Session, streams: SessionStreams, deadline: number): Promise<Outcome> {
+  for (;;) {
+    if (hasOpenStream(streams)) return round(session, streams, true, deadline);
+    const opened = streams.opened;
+    const outcome = await round(session, streams, false, deadline);
+    if (outcome !== 'acked') return outcome;
+    // Acked while idle and no stream came: a client that reads idle connections; it needs the notice to stop.
+    if (streams.opened === opened && !hasOpenStream(streams)) {
+      const noticed = await round(session, streams, true, deadline);
+      return noticed === 'ended' ? 'idle' : noticed;
+    }
+  }
+}
+
 /**
  * Stops `server` taking connections and streams gracefully; resolves once every stream has ended (the caller
- * bounds that with drain_timeout_ms and forceShutdown). `pingBoundMs` caps the wait for a peer that never acks.
+ * bounds that with drain_timeout_ms and forceShutdown). `boundMs` caps the wait for peers that never answer.
  */
-export async function goAwayGracefully(server: grpc.Server, pingBoundMs = NOTICE_BOUND_MS): Promise<{ graceful: boolean; notices: Record<NoticeOutcome, number> }> {
+export async function goAwayGracefully(
+  server: grpc.Server,
+  tracker: StreamTracker,
+  boundMs = NOTICE_BOUND_MS,
+): Promise<{ graceful: boolean; connections: Record<Outcome, number> }> {
   const internals = server as unknown as GrpcServerInternals;
   const graceful = internals.http2Servers instanceof Map;
-  const notices: Record<NoticeOutcome, number> = { acked: 0, closed: 0, timed_out: 0, failed: 0 };
+  const connections: Record<Outcome, number> = { closed: 0, acked: 0, ended: 0, idle: 0, timed_out: 0, failed: 0 };
   if (graceful) {
     // Closing a listener resets the connections still in its accept queue, whose requests a balancer counts
     // as sent (nginx does not retry them). Closing from the check phase, just after the poll phase accepted
@@ -77,8 +170,9 @@ export async function goAwayGracefully(server: grpc.Server, pingBoundMs = NOTICE
     // Each listener's own set (filled with channelz on or off), and the server-wide map (channelz on).
     const sessions = new Set<http2.ServerHttp2Session>(internals.sessions?.keys() ?? []);
     for (const entry of internals.http2Servers!.values()) for (const s of entry?.sessions ?? []) sessions.add(s);
-    for (const outcome of await Promise.all([...sessions].map((s) => notice(s, pingBoundMs)))) notices[outcome]++;
+    const deadline = Date.now() + boundMs;
+    for (const outcome of await Promise.all([...sessions].map((s) => settle(s, tracker.of(s), deadline)))) connections[outcome]++;
   }
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  return { graceful, notices };
+  return { graceful, connections };
 }

@@ -3,8 +3,14 @@
  * (last stream id 2^31-1, which refuses nothing already sent), and only then is closed; a call in flight on the
  * SDK's connection is answered. Observed with a raw Node HTTP/2 session, since the gRPC client hides GOAWAYs. If
  * a grpc-js upgrade hides the internals this relies on, the first GOAWAY names stream 0 and this test fails.
+ *
+ * And the race a balancer runs (nginx takes an idle upstream connection for a new call at any instant): a call
+ * sent on an idle connection just as the drain's first frame reaches it, before the client has read that frame,
+ * is answered. The client's socket is gated so the call's bytes leave before the client reads the frame.
  */
 import http2 from 'node:http2';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { makeRepository } from '../helpers/model-repository';
 import { TestServer, startTestServer } from '../helpers/test-server';
 import { WorkerHold } from '../helpers/worker-hold';
@@ -43,4 +49,99 @@ it('sends the GOAWAY notice before closing, and answers the call in flight', asy
   await stopped;
   session.destroy();
   ts.client.close();
+}, 60_000);
+
+/** A client socket whose inbound bytes can be held back: what the peer sent is read only on release(). */
+class GatedSocket extends Duplex {
+  private held: Buffer[] | null = null;
+  private onFirstHeld: (() => void) | null = null;
+  private onNextWrite: (() => void) | null = null;
+
+  constructor(private readonly socket: net.Socket) {
+    super();
+    socket.on('data', (d: Buffer) => {
+      if (this.held === null) return void this.push(d);
+      this.held.push(d);
+      const first = this.onFirstHeld;
+      this.onFirstHeld = null;
+      first?.();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+  }
+
+  /** Holds inbound bytes from now on; `onFirst` runs when the first of them arrives. */
+  hold(onFirst: () => void): void {
+    this.held = [];
+    this.onFirstHeld = onFirst;
+  }
+
+  /** Delivers the held bytes (and what follows) after the next write has reached the socket. */
+  releaseAfterNextWrite(): void {
+    this.onNextWrite = () => {
+      const held = this.held ?? [];
+      this.held = null;
+      for (const d of held) this.push(d);
+    };
+  }
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.socket.write(chunk, (err) => {
+      cb(err);
+      const next = this.onNextWrite;
+      this.onNextWrite = null;
+      next?.();
+    });
+  }
+
+  override _final(cb: () => void): void {
+    this.socket.end();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
+  }
+}
+
+/** grpc.health.v1.Health/Check for the server as a whole, on a raw session: the grpc-status it ends with. */
+function healthCheck(session: http2.ClientHttp2Session): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+    let status = '';
+    req.on('response', (headers) => (status = String(headers['grpc-status'] ?? status)));
+    req.on('trailers', (trailers) => (status = String(trailers['grpc-status'] ?? status)));
+    req.on('error', reject);
+    req.on('close', () => (status ? resolve(status) : reject(new Error(`stream closed without a grpc-status (rst code ${req.rstCode})`))));
+    req.resume();
+    req.end(Buffer.alloc(5)); // one uncompressed, empty message: HealthCheckRequest{service: ""}
+  });
+}
+
+it('answers a call sent on an idle connection as the drain reaches it, before the client read the drain', async () => {
+  const repo = await makeRepository([{ model: 'scale' }]);
+  const other = await startTestServer(repo);
+  const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
+  const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
+  session.on('error', () => undefined);
+  try {
+    // The connection has carried a call and is idle, like a balancer's cached upstream connection.
+    expect(await healthCheck(session)).toBe('0');
+    let raced: Promise<string> | null = null;
+    gated.hold(() => {
+      raced = healthCheck(session);
+      raced.catch(() => undefined); // awaited below; a refusal fails the test there
+      gated.releaseAfterNextWrite();
+    });
+    const stopped = other.server.shutdown();
+    await until(() => raced !== null, "the drain's first frame", 20_000);
+    expect(await raced!).toBe('0');
+    await stopped;
+  } finally {
+    session.destroy();
+    other.client.close();
+  }
 }, 60_000);
