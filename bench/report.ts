@@ -50,6 +50,7 @@ export function renderResult(file: string): string {
     o.instances !== undefined ? `${o.instances} instance(s)` : '',
     o.threads !== undefined ? `${o.threads} thread(s) each` : '',
     o.delayUs !== undefined ? `max_queue_delay ${o.delayUs} µs` : '',
+    o.spinUs !== undefined ? `worker_spin_us ${o.spinUs}` : '',
   ].filter(Boolean);
   out.push(
     `### ${o.protocol === 'kserve' ? 'Open Inference Protocol ModelInfer (raw contents), ' : ''}${o.model}, ${o.mode}, batching ${batching ? 'on' : 'off'}${tuned.length ? `, ${tuned.join(', ')}` : ''}`,

@@ -1,7 +1,7 @@
 /**
  * npm run bench -- --model M --concurrency N[,N...] --duration S [--mode unary|stream] [--batching on|off]
  *                  [--clients K] [--runs R] [--instances I] [--threads T] [--delay-us D] [--protocol amaas|kserve]
- *                  [--out FILE] [--no-ceilings] [--api-key KEY] [--tls]
+ *                  [--spin-us S] [--out FILE] [--no-ceilings] [--api-key KEY] [--tls]
  *
  * Starts amaas on 127.0.0.1 with the model, drives it from K separate client processes, and in the same run
  * measures the two ceilings it is compared with: raw onnxruntime-node on the same thread budget (best
@@ -46,6 +46,8 @@ export interface Options {
   threads?: number;
   /** dynamic_batching.max_queue_delay_microseconds; unset = the server's default. */
   delayUs?: number;
+  /** worker_spin_us; unset = the server's default. */
+  spinUs?: number;
   ceilings: boolean;
   /** Which API drives the server: amaas.v1 (default) or the Open Inference Protocol's ModelInfer. */
   protocol: 'amaas' | 'kserve';
@@ -93,6 +95,7 @@ function parseArgs(argv: string[]): Options {
     instances: get('--instances') ? Number(get('--instances')) : undefined,
     threads: get('--threads') ? Number(get('--threads')) : undefined,
     delayUs: get('--delay-us') !== undefined ? Number(get('--delay-us')) : undefined,
+    spinUs: get('--spin-us') !== undefined ? Number(get('--spin-us')) : undefined,
     ceilings: !argv.includes('--no-ceilings'),
     protocol: (get('--protocol') as Options['protocol']) ?? 'amaas',
     out: get('--out'),
@@ -119,7 +122,7 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<strin
   });
 }
 
-export async function prepareRepository(model: BenchModel, o: Options): Promise<string> {
+export async function prepareRepository(model: BenchModel, o: Pick<Options, 'batching' | 'instances' | 'threads' | 'delayUs' | 'spinUs'>): Promise<string> {
   const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'amaas-bench-'));
   await model.write(repo);
   const config: Record<string, unknown> = { ...model.config };
@@ -127,6 +130,7 @@ export async function prepareRepository(model: BenchModel, o: Options): Promise<
   if (o.instances) config.instances = o.instances;
   if (o.threads) config.intra_op_threads = o.threads;
   if (o.delayUs !== undefined && o.batching) config.dynamic_batching = { max_queue_delay_microseconds: o.delayUs };
+  if (o.spinUs !== undefined) config.worker_spin_us = o.spinUs;
   fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(config));
   return repo;
 }

@@ -23,6 +23,7 @@ import { keyIdOf } from '../src/repository/model-key';
 import { relativeTo } from '../src/errors-format';
 import { WarmupRequest, generatedWarmupNote, generatedWarmupRequests, sampleWarmupRequests } from '../src/pool/warmup-requests';
 import { holdIfAsked } from './test-hold';
+import { spinBeforeWaiting } from './spin-wait';
 import { THREAD_NAMES, nameThisThread } from '../src/pool/thread-names';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +35,7 @@ interface OpenSession {
 }
 
 const config = workerData as WorkerConfig;
+spinBeforeWaiting(config.spinUs);
 
 // Opening (and warming) starts as soon as the thread does; a failure is kept and answered to every task, so a
 // broken model never crashes the thread (Piscina would respawn it forever).

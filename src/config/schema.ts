@@ -16,6 +16,8 @@ import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, Tra
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
 export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 0;
+/** worker_spin_us: 0 until measured otherwise (BENCHMARKS.md, "Worker spin"). */
+export const DEFAULT_WORKER_SPIN_US = 0;
 /** deadline_margin_ms's default. */
 export const DEFAULT_DEADLINE_MARGIN_MS = 5;
 
@@ -72,6 +74,11 @@ export const ModelConfigSchema = z
      * health-check p99 was 46 ms; at 10, none failed and the p99 was 22 ms.
      */
     worker_nice: z.number().int().min(0).max(19).default(10),
+    /**
+     * How long (µs) a worker that has just answered keeps polling for its next task before it sleeps, so a task
+     * posted within that time starts without waking a sleeping thread. 0 = sleep at once. See docs/batching.md.
+     */
+    worker_spin_us: z.number().int().min(0).max(100_000).default(DEFAULT_WORKER_SPIN_US),
     /** Requests queued per version before new ones are refused with RESOURCE_EXHAUSTED; each tenant may queue at most this many too. */
     max_queue_size: z.number().int().min(1).default(1024),
     /** fair_scheduling, priority_aging_ms (scheduling-schema.ts). */
@@ -156,6 +163,7 @@ export interface ModelConfig {
   readonly preferredBatchSizes: readonly number[];
   readonly allowSpinning: boolean;
   readonly workerNice: number;
+  readonly workerSpinUs: number;
   readonly maxQueueSize: number;
   /** Fair queuing between tenants and priorities (scheduling-schema.ts). */
   readonly scheduling: SchedulingConfig;
@@ -194,6 +202,7 @@ export function resolveModelConfig(raw: unknown, cores = os.availableParallelism
     preferredBatchSizes: Object.freeze([...new Set(c.dynamic_batching?.preferred_batch_sizes ?? [])].sort((a, b) => a - b)),
     allowSpinning: c.allow_spinning,
     workerNice: c.worker_nice,
+    workerSpinUs: c.worker_spin_us,
     maxQueueSize: c.max_queue_size,
     scheduling: resolveScheduling(c),
     versionPolicy: c.version_policy,

@@ -14,6 +14,8 @@ export interface WorkerConfig {
   readonly allowSpinning: boolean;
   /** nice value for the worker thread and the onnxruntime threads it starts (worker_nice). */
   readonly nice: number;
+  /** worker_spin_us: how long the worker polls for its next task before it sleeps (workers/spin-wait.ts). */
+  readonly spinUs: number;
   /** Warm-up the worker runs after opening its session, before it answers 'describe'. */
   readonly warmup: { readonly generated: boolean; readonly runs: number };
   /**

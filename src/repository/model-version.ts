@@ -129,6 +129,7 @@ export class ModelVersion {
           interOpThreads: c.interOpThreads,
           allowSpinning: c.allowSpinning,
           nice: c.workerNice,
+          spinUs: c.workerSpinUs,
           warmup: c.warmup,
           ...(encryption ? { encryption } : {}),
         },

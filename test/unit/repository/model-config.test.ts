@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS, resolveModelConfig } from '../../../src/config/schema';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS, DEFAULT_WORKER_SPIN_US, resolveModelConfig } from '../../../src/config/schema';
 import { readModelConfig } from '../../../src/repository/model-config';
 import { expectAmaasError } from '../../helpers/expect-amaas-error';
 import { tempFiles } from '../../helpers/temp-files';
@@ -29,6 +29,7 @@ describe('resolveModelConfig', () => {
       preferredBatchSizes: [],
       allowSpinning: false,
       workerNice: 10,
+      workerSpinUs: DEFAULT_WORKER_SPIN_US,
       maxQueueSize: 1024,
     });
     expect(resolveModelConfig(undefined, 8)).toEqual(resolveModelConfig({}, 8));
@@ -61,6 +62,7 @@ describe('resolveModelConfig', () => {
           max_batch_size: 16,
           allow_spinning: true,
           worker_nice: 0,
+          worker_spin_us: 250,
           max_queue_size: 10,
         },
         8,
@@ -74,6 +76,7 @@ describe('resolveModelConfig', () => {
       batchingRequested: true,
       allowSpinning: true,
       workerNice: 0,
+      workerSpinUs: 250,
       maxQueueSize: 10,
     });
   });
