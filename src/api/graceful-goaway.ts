@@ -6,7 +6,7 @@
  * is left after the grace time). `session.close()` sends GOAWAY with the last stream id the session has processed
  * (Node's C++ `Http2Session::Goaway` picks `nghttp2_session_get_last_proc_stream_id` when given 0), so a request
  * the peer sent in the same instant carries a higher id and is dropped unprocessed; nginx answers it with an error
- * (its grpc module never resends a call whose request it has sent: it does not buffer gRPC bodies).
+ * (it resends a call it has sent upstream only when it had the whole request body first, often not the case).
  *
  * Two facts shape the sequence:
  *  - Node stops reading a connection once it has sent a GOAWAY and has no stream open on it (it asks nghttp2's
@@ -15,17 +15,21 @@
  *    refuses them. nginx takes an idle upstream connection from its keepalive cache for a new call at any
  *    instant, so each notice to an idle nginx connection risked one call.
  *  - nginx closes an idle cached upstream connection as soon as any byte arrives on it (its keepalive module's
- *    close handler), and on a connection that carries a call it acks a PING and, after a GOAWAY, does not put
- *    the connection back in its cache. nginx runs one call at a time per upstream connection.
+ *    close handler), and on a connection that carries a call it acks a PING and, after a GOAWAY that came
+ *    before the call's end, does not put the connection back in its cache. nginx runs one call at a time per
+ *    upstream connection. A GOAWAY queued behind a response's trailers reaches nginx after it has cached the
+ *    connection and maybe sent the next call on it, which Node, with no stream open, then does not read.
  *
- * So each connection is settled on its own (`settle`), and a GOAWAY goes only to a connection with a stream open,
- * where Node keeps reading and the peer reads the notice before that stream's end:
- *  - a stream open: the GOAWAY notice and a PING; done at the ack, at the close, or when its last stream ends
- *    (Node then reads no more from it, so waiting longer learns nothing);
- *  - idle: a PING alone, which refuses nothing. nginx closes the connection (done); a peer that acks it while
- *    idle, with no stream opened in that round, is a client that reads idle connections (a gRPC channel): it
- *    gets the notice then; an ack with a stream opened in the round (nginx had just sent a call) starts another
- *    round.
+ * So each connection is settled on its own (`settle`), and a GOAWAY goes only to a connection with a response
+ * still being written (its stream's end not yet queued): Node keeps reading it, and the peer reads the notice
+ * before that response's end:
+ *  - a response being written: the GOAWAY notice and a PING; done at the ack, at the close, or when its last
+ *    stream ends (Node then reads no more from it, so waiting longer learns nothing);
+ *  - only responses already ended, their streams not yet closed: wait until they close (nginx may ack a PING it
+ *    reads together with a response's end, and cache the connection after);
+ *  - idle: a PING alone, which refuses nothing. nginx closes the connection (done); a peer that acks it with no
+ *    stream opened in that round is a client that reads idle connections (a gRPC channel): it gets the notice
+ *    then; an ack with a stream opened in the round (nginx had just sent a call) starts another round.
  * Then `tryShutdown()`, whose GOAWAY names the true last stream, and which calls back once every stream has ended.
  * The whole wait is bounded (NOTICE_BOUND_MS, or the drain timeout if shorter) for peers that never answer.
  *
@@ -56,8 +60,8 @@ interface GrpcServerInternals {
 interface SessionStreams {
   readonly open: Set<http2.ServerHttp2Stream>;
   opened: number;
-  /** Called when its last open stream closes. */
-  onIdle: (() => void) | null;
+  /** Called when a stream opens, and when its last open stream closes. */
+  onChange: (() => void) | null;
 }
 
 /** Which streams each connection of a server has open: `settle` sends a GOAWAY only where one is. */
@@ -73,7 +77,7 @@ export class StreamTracker {
 
   of(session: http2.Http2Session): SessionStreams {
     let s = this.bySession.get(session);
-    if (!s) this.bySession.set(session, (s = { open: new Set(), opened: 0, onIdle: null }));
+    if (!s) this.bySession.set(session, (s = { open: new Set(), opened: 0, onChange: null }));
     return s;
   }
 
@@ -82,67 +86,99 @@ export class StreamTracker {
     const s = this.of(stream.session);
     s.open.add(stream);
     s.opened++;
+    s.onChange?.();
     stream.once('close', () => {
       s.open.delete(stream);
-      if (s.open.size === 0) s.onIdle?.();
+      if (s.open.size === 0) s.onChange?.();
     });
   }
 }
 
 /**
- * How a connection was settled before the final GOAWAY: the peer closed it; it had a stream open and got the
- * notice, then acked the PING or saw its last stream end; it acked a PING while idle and got the notice then;
- * or none of these within the bound.
+ * How a connection was settled before the final GOAWAY: the peer closed it; it had a response being written and
+ * got the notice, then acked the PING or saw its last stream end; it acked a PING while idle and got the notice
+ * then; or none of these within the bound.
  */
 type Outcome = 'closed' | 'acked' | 'ended' | 'idle' | 'timed_out' | 'failed';
 
-/** `stream.closed` turns true as nghttp2 closes the stream, a little before its 'close' event. */
+/**
+ * A stream whose end (trailers, or a trailers-only response) is not yet queued: a GOAWAY sent now goes out
+ * before it. grpc-js calls `end()` before it queues either; `closed` turns true as nghttp2 closes the stream.
+ */
+function isResponding(streams: SessionStreams): boolean {
+  for (const s of streams.open) if (!s.closed && !s.writableEnded) return true;
+  return false;
+}
+
+/** A stream nghttp2 has not closed: while there is one, Node reads the connection. */
 function hasOpenStream(streams: SessionStreams): boolean {
   for (const s of streams.open) if (!s.closed) return true;
   return false;
 }
 
 /**
- * Sends a PING, after a GOAWAY notice when `notice`; resolves at its ack, at the session's close, when its last
- * stream ends (only after a notice: Node reads no more then), or at `deadline`.
+ * Waits on one connection; `start` gets `done` and may settle at once. Settles at the session's close, at
+ * `deadline`, or as `start` and the stream changes it watches (`onChange`) decide.
  */
-function round(session: http2.ServerHttp2Session, streams: SessionStreams, notice: boolean, deadline: number): Promise<Outcome> {
+function wait(
+  session: http2.ServerHttp2Session,
+  streams: SessionStreams,
+  deadline: number,
+  start: (done: (outcome: Outcome | 'changed') => void) => (() => void) | null,
+): Promise<Outcome | 'changed'> {
   if (session.closed || session.destroyed) return Promise.resolve('closed');
-  return new Promise<Outcome>((resolve) => {
+  return new Promise((resolve) => {
     let settled = false;
-    const done = (outcome: Outcome) => {
+    const done = (outcome: Outcome | 'changed') => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       session.off('close', onClose);
-      streams.onIdle = null;
+      streams.onChange = null;
       resolve(outcome);
     };
     const timer = setTimeout(() => done('timed_out'), Math.max(0, deadline - Date.now()));
     const onClose = () => done('closed');
     session.once('close', onClose);
     try {
-      if (notice) {
-        session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
-        streams.onIdle = () => done('ended');
-        if (!hasOpenStream(streams)) done('ended');
-      }
-      if (!settled && !session.ping((err) => done(err ? 'failed' : 'acked'))) done('failed');
+      const onChange = start(done);
+      if (!settled) streams.onChange = onChange;
     } catch {
       done('failed');
     }
   });
 }
 
+/** Sends a PING, after a GOAWAY notice when `notice`; settles at its ack, or (after a notice) when no stream is open: Node reads no more then. */
+function round(session: http2.ServerHttp2Session, streams: SessionStreams, notice: boolean, deadline: number): Promise<Outcome> {
+  return wait(session, streams, deadline, (done) => {
+    if (notice) session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
+    if (!session.ping((err) => done(err ? 'failed' : 'acked'))) done('failed');
+    if (!notice) return null;
+    const ended = () => {
+      if (!hasOpenStream(streams)) done('ended');
+    };
+    ended();
+    return ended;
+  }) as Promise<Outcome>;
+}
+
 /** Leads one connection to stop opening streams without refusing one it sent (the rules in the comment above). */
 async function settle(session: http2.ServerHttp2Session, streams: SessionStreams, deadline: number): Promise<Outcome> {
   for (;;) {
-    if (hasOpenStream(streams)) return round(session, streams, true, deadline);
+    if (isResponding(streams)) return round(session, streams, true, deadline);
+    if (hasOpenStream(streams)) {
+      // Responses ended, streams not yet closed: nginx may ack a PING read with a response's end and then
+      // cache the connection, so the PING waits until they close (or a new stream opens).
+      const changed = await wait(session, streams, deadline, (done) => () => done('changed'));
+      if (changed !== 'changed') return changed;
+      continue;
+    }
     const opened = streams.opened;
     const outcome = await round(session, streams, false, deadline);
     if (outcome !== 'acked') return outcome;
-    // Acked while idle and no stream came: a client that reads idle connections; it needs the notice to stop.
-    if (streams.opened === opened && !hasOpenStream(streams)) {
+    // Acked with no stream open before or since: a client that reads idle connections; the notice stops it.
+    if (streams.opened === opened) {
       const noticed = await round(session, streams, true, deadline);
       return noticed === 'ended' ? 'idle' : noticed;
     }

@@ -4,9 +4,10 @@
  * SDK's connection is answered. Observed with a raw Node HTTP/2 session, since the gRPC client hides GOAWAYs. If
  * a grpc-js upgrade hides the internals this relies on, the first GOAWAY names stream 0 and this test fails.
  *
- * And the race a balancer runs (nginx takes an idle upstream connection for a new call at any instant): a call
- * sent on an idle connection just as the drain's first frame reaches it, before the client has read that frame,
- * is answered. The client's socket is gated so the call's bytes leave before the client reads the frame.
+ * And the race a balancer runs (nginx takes an upstream connection for its next call as soon as the last one
+ * ended): a call sent just as the drain's first frame reaches a connection, before the client has read that
+ * frame, is answered, on an idle connection and on one whose last response the drain itself ended. The client's
+ * socket is gated so the call's bytes leave before the client reads the frame (GatedSocket).
  */
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -27,6 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   hold.release();
+  await ts.server.shutdown(); // done by the first test when it passes; here too, so a failure cannot hang jest
   hold.cleanup();
 });
 
@@ -51,29 +53,31 @@ it('sends the GOAWAY notice before closing, and answers the call in flight', asy
   ts.client.close();
 }, 60_000);
 
-/** A client socket whose inbound bytes can be held back: what the peer sent is read only on release(). */
+/** HTTP/2 frame types (RFC 9113 §6) the gate stops at: the drain's first frame is one of them. */
+const PING = 0x6;
+const GOAWAY = 0x7;
+
+/**
+ * A client socket that, once armed, passes the server's frames up to its first PING or GOAWAY and holds that
+ * one and all after it: the client has read a response's end but not the drain, as nginx when it takes a
+ * connection for its next call. release() after the client's next write delivers the rest.
+ */
 class GatedSocket extends Duplex {
+  private pending = Buffer.alloc(0);
   private held: Buffer[] | null = null;
-  private onFirstHeld: (() => void) | null = null;
+  private armed: (() => void) | null = null;
   private onNextWrite: (() => void) | null = null;
 
   constructor(private readonly socket: net.Socket) {
     super();
-    socket.on('data', (d: Buffer) => {
-      if (this.held === null) return void this.push(d);
-      this.held.push(d);
-      const first = this.onFirstHeld;
-      this.onFirstHeld = null;
-      first?.();
-    });
+    socket.on('data', (d: Buffer) => this.inbound(d));
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
   }
 
-  /** Holds inbound bytes from now on; `onFirst` runs when the first of them arrives. */
-  hold(onFirst: () => void): void {
-    this.held = [];
-    this.onFirstHeld = onFirst;
+  /** From now on, holds the first PING or GOAWAY and all after it; `onHeld` runs when that frame arrives. */
+  arm(onHeld: () => void): void {
+    this.armed = onHeld;
   }
 
   /** Delivers the held bytes (and what follows) after the next write has reached the socket. */
@@ -83,6 +87,26 @@ class GatedSocket extends Duplex {
       this.held = null;
       for (const d of held) this.push(d);
     };
+  }
+
+  private inbound(d: Buffer): void {
+    if (this.held) return void this.held.push(d);
+    if (!this.armed) return void this.push(d);
+    // Armed: pass whole frames until the first PING or GOAWAY.
+    this.pending = Buffer.concat([this.pending, d]);
+    while (this.pending.length >= 9) {
+      const size = 9 + this.pending.readUIntBE(0, 3);
+      if (this.pending[3] === PING || this.pending[3] === GOAWAY) {
+        this.held = [this.pending];
+        this.pending = Buffer.alloc(0);
+        const onHeld = this.armed;
+        this.armed = null;
+        return onHeld();
+      }
+      if (this.pending.length < size) return;
+      this.push(this.pending.subarray(0, size));
+      this.pending = this.pending.subarray(size);
+    }
   }
 
   override _read(): void {}
@@ -131,7 +155,7 @@ it('answers a call sent on an idle connection as the drain reaches it, before th
     // The connection has carried a call and is idle, like a balancer's cached upstream connection.
     expect(await healthCheck(session)).toBe('0');
     let raced: Promise<string> | null = null;
-    gated.hold(() => {
+    gated.arm(() => {
       raced = healthCheck(session);
       raced.catch(() => undefined); // awaited below; a refusal fails the test there
       gated.releaseAfterNextWrite();
@@ -143,5 +167,48 @@ it('answers a call sent on an idle connection as the drain reaches it, before th
   } finally {
     session.destroy();
     other.client.close();
+    await other.server.shutdown();
+  }
+}, 60_000);
+
+/** grpc.health.v1.Health/Watch on a raw session: resolves once its first message arrived, with its end's grpc-status. */
+async function healthWatch(session: http2.ClientHttp2Session): Promise<{ ended: Promise<string> }> {
+  const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Watch', 'content-type': 'application/grpc', te: 'trailers' });
+  const ended = new Promise<string>((resolve, reject) => {
+    let status = '';
+    req.on('trailers', (trailers) => (status = String(trailers['grpc-status'] ?? status)));
+    req.on('error', reject);
+    req.on('close', () => (status ? resolve(status) : reject(new Error(`watch closed without a grpc-status (rst code ${req.rstCode})`))));
+  });
+  ended.catch(() => undefined); // awaited by the caller
+  req.end(Buffer.alloc(5));
+  await new Promise<void>((resolve) => req.once('data', () => (req.resume(), resolve())));
+  return { ended };
+}
+
+it('answers a call sent on a connection right after the drain ended its last response, before the client read the drain', async () => {
+  const repo = await makeRepository([{ model: 'scale' }]);
+  const other = await startTestServer(repo);
+  const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
+  const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
+  session.on('error', () => undefined);
+  try {
+    // The drain ends this watch (UNAVAILABLE): the connection's only stream ends as the drain starts.
+    const watch = await healthWatch(session);
+    let raced: Promise<string> | null = null;
+    gated.arm(() => {
+      raced = healthCheck(session);
+      raced.catch(() => undefined); // awaited below; a refusal fails the test there
+      gated.releaseAfterNextWrite();
+    });
+    const stopped = other.server.shutdown();
+    expect(await watch.ended).toBe('14');
+    await until(() => raced !== null, "the drain's first frame", 20_000);
+    expect(await raced!).toBe('0');
+    await stopped;
+  } finally {
+    session.destroy();
+    other.client.close();
+    await other.server.shutdown();
   }
 }, 60_000);
