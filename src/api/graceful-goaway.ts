@@ -25,11 +25,10 @@
  * before that response's end:
  *  - a response being written: the GOAWAY notice and a PING; done at the ack, at the close, or when its last
  *    stream ends (Node then reads no more from it, so waiting longer learns nothing);
- *  - only responses already ended, their streams not yet closed: wait until they close (nginx may ack a PING it
- *    reads together with a response's end, and cache the connection after);
- *  - idle: a PING alone, which refuses nothing. nginx closes the connection (done); a peer that acks it with no
- *    stream opened in that round is a client that reads idle connections (a gRPC channel): it gets the notice
- *    then; an ack with a stream opened in the round (nginx had just sent a call) starts another round.
+ *  - otherwise (idle, or responses already ended): a PING alone, which refuses nothing. nginx closes an idle
+ *    connection on it (done). An ack starts another round; a peer that acks two in a row with no stream opened
+ *    is a client that reads idle connections (a gRPC channel), and gets the notice then. One ack is not proof:
+ *    nginx acks a PING that it reads together with a response's end, and then caches the connection.
  * Then `tryShutdown()`, whose GOAWAY names the true last stream, and which calls back once every stream has ended.
  * The whole wait is bounded (NOTICE_BOUND_MS, or the drain timeout if shorter) for peers that never answer.
  *
@@ -60,7 +59,7 @@ interface GrpcServerInternals {
 interface SessionStreams {
   readonly open: Set<http2.ServerHttp2Stream>;
   opened: number;
-  /** Called when a stream opens, and when its last open stream closes. */
+  /** Called when a stream opens, and when its last open stream closes (the notice's round watches it). */
   onChange: (() => void) | null;
 }
 
@@ -117,19 +116,14 @@ function hasOpenStream(streams: SessionStreams): boolean {
 }
 
 /**
- * Waits on one connection; `start` gets `done` and may settle at once. Settles at the session's close, at
- * `deadline`, or as `start` and the stream changes it watches (`onChange`) decide.
+ * Sends a PING, after a GOAWAY notice when `notice`; resolves at its ack, at the session's close, when no
+ * stream is open (only after a notice: Node reads no more then), or at `deadline`.
  */
-function wait(
-  session: http2.ServerHttp2Session,
-  streams: SessionStreams,
-  deadline: number,
-  start: (done: (outcome: Outcome | 'changed') => void) => (() => void) | null,
-): Promise<Outcome | 'changed'> {
+function round(session: http2.ServerHttp2Session, streams: SessionStreams, notice: boolean, deadline: number): Promise<Outcome> {
   if (session.closed || session.destroyed) return Promise.resolve('closed');
-  return new Promise((resolve) => {
+  return new Promise<Outcome>((resolve) => {
     let settled = false;
-    const done = (outcome: Outcome | 'changed') => {
+    const done = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -141,44 +135,31 @@ function wait(
     const onClose = () => done('closed');
     session.once('close', onClose);
     try {
-      const onChange = start(done);
-      if (!settled) streams.onChange = onChange;
+      if (notice) session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
+      if (!session.ping((err) => done(err ? 'failed' : 'acked'))) return done('failed');
+      if (!notice) return;
+      const ended = () => {
+        if (!hasOpenStream(streams)) done('ended');
+      };
+      ended();
+      if (!settled) streams.onChange = ended;
     } catch {
       done('failed');
     }
   });
 }
 
-/** Sends a PING, after a GOAWAY notice when `notice`; settles at its ack, or (after a notice) when no stream is open: Node reads no more then. */
-function round(session: http2.ServerHttp2Session, streams: SessionStreams, notice: boolean, deadline: number): Promise<Outcome> {
-  return wait(session, streams, deadline, (done) => {
-    if (notice) session.goaway(http2.constants.NGHTTP2_NO_ERROR, NOTICE_LAST_STREAM_ID);
-    if (!session.ping((err) => done(err ? 'failed' : 'acked'))) done('failed');
-    if (!notice) return null;
-    const ended = () => {
-      if (!hasOpenStream(streams)) done('ended');
-    };
-    ended();
-    return ended;
-  }) as Promise<Outcome>;
-}
-
 /** Leads one connection to stop opening streams without refusing one it sent (the rules in the comment above). */
 async function settle(session: http2.ServerHttp2Session, streams: SessionStreams, deadline: number): Promise<Outcome> {
-  for (;;) {
+  for (let quietAcks = 0; ; ) {
     if (isResponding(streams)) return round(session, streams, true, deadline);
-    if (hasOpenStream(streams)) {
-      // Responses ended, streams not yet closed: nginx may ack a PING read with a response's end and then
-      // cache the connection, so the PING waits until they close (or a new stream opens).
-      const changed = await wait(session, streams, deadline, (done) => () => done('changed'));
-      if (changed !== 'changed') return changed;
-      continue;
-    }
     const opened = streams.opened;
     const outcome = await round(session, streams, false, deadline);
     if (outcome !== 'acked') return outcome;
-    // Acked with no stream open before or since: a client that reads idle connections; the notice stops it.
-    if (streams.opened === opened) {
+    quietAcks = streams.opened === opened ? quietAcks + 1 : 0;
+    // Two PINGs acked in a row with no stream opened: a client that reads idle connections; the notice stops
+    // it. One is not proof: nginx acks a PING it reads together with a response's end, then caches the connection.
+    if (quietAcks === 2) {
       const noticed = await round(session, streams, true, deadline);
       return noticed === 'ended' ? 'idle' : noticed;
     }

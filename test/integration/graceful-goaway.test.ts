@@ -6,8 +6,9 @@
  *
  * And the race a balancer runs (nginx takes an upstream connection for its next call as soon as the last one
  * ended): a call sent just as the drain's first frame reaches a connection, before the client has read that
- * frame, is answered, on an idle connection and on one whose last response the drain itself ended. The client's
- * socket is gated so the call's bytes leave before the client reads the frame (GatedSocket).
+ * frame, is answered: on an idle connection, on one whose last response the drain itself ended, and on one whose
+ * client acked the drain's first PING together with that response's end (nginx does, then reuses the
+ * connection). The client's socket is gated so the call's bytes leave before the client reads the frame.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -58,14 +59,15 @@ const PING = 0x6;
 const GOAWAY = 0x7;
 
 /**
- * A client socket that, once armed, passes the server's frames up to its first PING or GOAWAY and holds that
- * one and all after it: the client has read a response's end but not the drain, as nginx when it takes a
- * connection for its next call. release() after the client's next write delivers the rest.
+ * A client socket that, once armed, passes the server's frames up to its first PING or GOAWAY (or past the
+ * first `passPings` PINGs) and holds that one and all after it: the client has read a response's end but not
+ * the drain, as nginx when it takes a connection for its next call. releaseAfterNextWrite() delivers the rest.
  */
 class GatedSocket extends Duplex {
   private pending = Buffer.alloc(0);
   private held: Buffer[] | null = null;
   private armed: (() => void) | null = null;
+  private passPings = 0;
   private onNextWrite: (() => void) | null = null;
 
   constructor(private readonly socket: net.Socket) {
@@ -75,9 +77,10 @@ class GatedSocket extends Duplex {
     socket.on('error', (err) => this.destroy(err));
   }
 
-  /** From now on, holds the first PING or GOAWAY and all after it; `onHeld` runs when that frame arrives. */
-  arm(onHeld: () => void): void {
+  /** From now on, holds the first GOAWAY, or PING after `passPings` of them, and all after it; `onHeld` runs when that frame arrives. */
+  arm(onHeld: () => void, passPings = 0): void {
     this.armed = onHeld;
+    this.passPings = passPings;
   }
 
   /** Delivers the held bytes (and what follows) after the next write has reached the socket. */
@@ -96,7 +99,8 @@ class GatedSocket extends Duplex {
     this.pending = Buffer.concat([this.pending, d]);
     while (this.pending.length >= 9) {
       const size = 9 + this.pending.readUIntBE(0, 3);
-      if (this.pending[3] === PING || this.pending[3] === GOAWAY) {
+      const type = this.pending[3];
+      if (type === GOAWAY || (type === PING && this.passPings === 0)) {
         this.held = [this.pending];
         this.pending = Buffer.alloc(0);
         const onHeld = this.armed;
@@ -104,6 +108,7 @@ class GatedSocket extends Duplex {
         return onHeld();
       }
       if (this.pending.length < size) return;
+      if (type === PING) this.passPings--;
       this.push(this.pending.subarray(0, size));
       this.pending = this.pending.subarray(size);
     }
@@ -204,6 +209,33 @@ it('answers a call sent on a connection right after the drain ended its last res
     const stopped = other.server.shutdown();
     expect(await watch.ended).toBe('14');
     await until(() => raced !== null, "the drain's first frame", 20_000);
+    expect(await raced!).toBe('0');
+    await stopped;
+  } finally {
+    session.destroy();
+    other.client.close();
+    await other.server.shutdown();
+  }
+}, 60_000);
+
+it('answers a call sent on a connection after its client acked a PING read with the last response, before it read the next frame', async () => {
+  const repo = await makeRepository([{ model: 'scale' }]);
+  const other = await startTestServer(repo);
+  const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
+  const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
+  session.on('error', () => undefined);
+  try {
+    const watch = await healthWatch(session);
+    let raced: Promise<string> | null = null;
+    // The drain's first PING reaches the client (which acks it) with the watch's end; the next frame is held.
+    gated.arm(() => {
+      raced = healthCheck(session);
+      raced.catch(() => undefined); // awaited below; a refusal fails the test there
+      gated.releaseAfterNextWrite();
+    }, 1);
+    const stopped = other.server.shutdown();
+    expect(await watch.ended).toBe('14');
+    await until(() => raced !== null, "the drain's second frame", 20_000);
     expect(await raced!).toBe('0');
     await stopped;
   } finally {
