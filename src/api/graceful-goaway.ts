@@ -95,8 +95,8 @@ export class StreamTracker {
 
 /**
  * How a connection was settled before the final GOAWAY: the peer closed it; it had a response being written and
- * got the notice, then acked the PING or saw its last stream end; it acked a PING while idle and got the notice
- * then; or none of these within the bound.
+ * got the notice, then acked the PING or saw its last stream end; it acked two PINGs while idle and got the
+ * notice then; or none of these within the bound.
  */
 type Outcome = 'closed' | 'acked' | 'ended' | 'idle' | 'timed_out' | 'failed';
 
