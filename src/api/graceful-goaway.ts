@@ -63,7 +63,7 @@ interface SessionStreams {
   onChange: (() => void) | null;
 }
 
-/** Which streams each connection of a server has open: `settle` sends a GOAWAY only where one is. */
+/** Which streams each connection of a server has open: `settle` sends a GOAWAY only where a response is being written. */
 export class StreamTracker {
   private readonly bySession = new WeakMap<http2.Http2Session, SessionStreams>();
 
