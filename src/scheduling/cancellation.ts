@@ -16,30 +16,42 @@ export interface Cancellation {
 export class CancellationSource implements Cancellation {
   aborted = false;
   reason: unknown = undefined;
-  // One listener is the common case (a unary call's queued job); a Set only when a stream shares the source.
-  private one: (() => void) | undefined;
-  private more: Set<() => void> | undefined;
+  // Listeners in the order added; a removed one leaves a hole. Jobs mostly leave their queue in the order they
+  // joined it, so the one removed is found at `head`, the first slot still in use. An array, not a Set: with a
+  // Set, a BatchPredict stream's shared source (old-generation, churned by every item) cost 60 % more scavenge
+  // time and about a tenth of the stream's throughput (--trace-gc, issue 16).
+  private listeners: ((() => void) | undefined)[] = [];
+  private head = 0;
 
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    const one = this.one;
-    const more = this.more;
-    this.one = undefined;
-    this.more = undefined;
-    one?.();
-    if (more) for (const listener of more) listener();
+    const listeners = this.listeners;
+    const head = this.head;
+    this.listeners = [];
+    this.head = 0;
+    for (let i = head; i < listeners.length; i++) listeners[i]?.();
   }
 
+  /** Each listener is added once (the scheduler's are one per queued job). */
   addEventListener(_type: 'abort', listener: () => void): void {
-    if (this.aborted || listener === this.one) return;
-    if (this.one === undefined && !this.more?.size) this.one = listener;
-    else (this.more ??= new Set()).add(listener);
+    if (!this.aborted) this.listeners.push(listener);
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    if (this.one === listener) this.one = undefined;
-    else this.more?.delete(listener);
+    const listeners = this.listeners;
+    const i = listeners.indexOf(listener, this.head);
+    if (i < 0) return;
+    listeners[i] = undefined;
+    while (this.head < listeners.length && listeners[this.head] === undefined) this.head++;
+    if (this.head === listeners.length) {
+      listeners.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= listeners.length) {
+      // Holes at the front take more than half the array: drop them.
+      this.listeners = listeners.slice(this.head);
+      this.head = 0;
+    }
   }
 }
