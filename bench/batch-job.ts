@@ -17,6 +17,7 @@ import readline from 'node:readline';
 import { AmaasClient } from '../src/client/amaas-client';
 import { PACKAGE_ROOT } from '../src/paths';
 import { BENCH_MODELS } from './bench-models';
+import { runMain, stopServer } from './bench-process';
 import { rowValues, writeRowsFile } from './batch-rows-gen';
 import { Options, describeMachine, drive, prepareRepository, waitForLine } from './run';
 
@@ -154,14 +155,8 @@ async function main(): Promise<void> {
     fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/batch-job.js ${process.argv.slice(2).join(' ')}`, machine: describeMachine(), options: o, cli, check, stream }, null, 1));
     process.stdout.write(`results: ${path.relative(process.cwd(), out)}\n`);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(repo, { recursive: true, force: true });
+    await stopServer(server, dir, repo);
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

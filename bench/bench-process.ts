@@ -1,5 +1,6 @@
 /** What the bench scripts that start `amaas serve` themselves share: their flags, and the server's address. */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 
 /** The value after `name` on the command line, or `fallback`. */
 export function arg(name: string, fallback: string): string {
@@ -17,5 +18,20 @@ export function waitForAddress(child: ChildProcess): Promise<string> {
       if (m) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+}
+
+/** Stops an `amaas serve` child (SIGTERM, then waits for it to exit) and removes the folders made for it. */
+export async function stopServer(child: ChildProcess, ...dirs: string[]): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** Runs a bench script's main: a failure prints its stack and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
   });
 }

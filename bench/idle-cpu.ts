@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/paths';
-import { arg, waitForAddress } from './bench-process';
+import { arg, runMain, stopServer, waitForAddress } from './bench-process';
 import { BENCH_MODELS } from './bench-models';
 import { drive, prepareRepository } from './run';
 import { ThreadCpu, cpuSeconds, threadCpuSeconds } from './stats';
@@ -67,13 +67,8 @@ async function main(): Promise<void> {
     }
     if (out) fs.writeFileSync(out, JSON.stringify({ command: `node dist/bench/idle-cpu.js ${process.argv.slice(2).join(' ')}`, model: model.name, spinUs: spin === '' ? 'default' : Number(spin), windows }, null, 1));
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    fs.rmSync(repo, { recursive: true, force: true });
+    await stopServer(server, repo);
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

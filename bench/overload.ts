@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { healthService } from '../src/api/protos';
 import { PACKAGE_ROOT } from '../src/paths';
-import { arg, waitForAddress } from './bench-process';
+import { arg, runMain, stopServer, waitForAddress } from './bench-process';
 import { BENCH_MODELS } from './bench-models';
 import type { LoadResult, LoadSpec } from './load-client';
 import { sampleRss, summarize } from './stats';
@@ -135,13 +135,8 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 1)}\n`);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    fs.rmSync(repo, { recursive: true, force: true });
+    await stopServer(server, repo);
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+runMain(main);

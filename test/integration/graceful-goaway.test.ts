@@ -150,30 +150,50 @@ function healthCheck(session: http2.ClientHttp2Session): Promise<string> {
   });
 }
 
-it('answers a call sent on an idle connection as the drain reaches it, before the client read the drain', async () => {
+/**
+ * The race, on a server of its own: a raw session through a GatedSocket; `setUp` puts the connection in the
+ * state under test; then the server shuts down, and a health check goes out while the client's socket holds
+ * the drain's frame (after `passPings` PINGs let through). Resolves with that check's grpc-status ('0': answered).
+ * `afterShutdown`, if `setUp` returns one, runs once the shutdown has started.
+ */
+async function raceTheDrain(
+  setUp: (session: http2.ClientHttp2Session) => Promise<{ afterShutdown?: () => Promise<void> }>,
+  passPings: number,
+  held: string,
+): Promise<string> {
   const repo = await makeRepository([{ model: 'scale' }]);
   const other = await startTestServer(repo);
   const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
   const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
   session.on('error', () => undefined);
   try {
-    // The connection has carried a call and is idle, like a balancer's cached upstream connection.
-    expect(await healthCheck(session)).toBe('0');
+    const { afterShutdown } = await setUp(session);
     let raced: Promise<string> | null = null;
     gated.arm(() => {
       raced = healthCheck(session);
       raced.catch(() => undefined); // awaited below; a refusal fails the test there
       gated.releaseAfterNextWrite();
-    });
+    }, passPings);
     const stopped = other.server.shutdown();
-    await until(() => raced !== null, "the drain's first frame", 20_000);
-    expect(await raced!).toBe('0');
+    await afterShutdown?.();
+    await until(() => raced !== null, held, 20_000);
+    const status = await raced!;
     await stopped;
+    return status;
   } finally {
     session.destroy();
     other.client.close();
     await other.server.shutdown();
   }
+}
+
+it('answers a call sent on an idle connection as the drain reaches it, before the client read the drain', async () => {
+  // The connection has carried a call and is idle, like a balancer's cached upstream connection.
+  const status = await raceTheDrain(async (session) => {
+    expect(await healthCheck(session)).toBe('0');
+    return {};
+  }, 0, "the drain's first frame");
+  expect(status).toBe('0');
 }, 60_000);
 
 /** grpc.health.v1.Health/Watch on a raw session: resolves once its first message arrived, with its end's grpc-status. */
@@ -192,55 +212,19 @@ async function healthWatch(session: http2.ClientHttp2Session): Promise<{ ended: 
 }
 
 it('answers a call sent on a connection right after the drain ended its last response, before the client read the drain', async () => {
-  const repo = await makeRepository([{ model: 'scale' }]);
-  const other = await startTestServer(repo);
-  const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
-  const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
-  session.on('error', () => undefined);
-  try {
-    // The drain ends this watch (UNAVAILABLE): the connection's only stream ends as the drain starts.
+  // The drain ends this watch (UNAVAILABLE): the connection's only stream ends as the drain starts.
+  const status = await raceTheDrain(async (session) => {
     const watch = await healthWatch(session);
-    let raced: Promise<string> | null = null;
-    gated.arm(() => {
-      raced = healthCheck(session);
-      raced.catch(() => undefined); // awaited below; a refusal fails the test there
-      gated.releaseAfterNextWrite();
-    });
-    const stopped = other.server.shutdown();
-    expect(await watch.ended).toBe('14');
-    await until(() => raced !== null, "the drain's first frame", 20_000);
-    expect(await raced!).toBe('0');
-    await stopped;
-  } finally {
-    session.destroy();
-    other.client.close();
-    await other.server.shutdown();
-  }
+    return { afterShutdown: async () => expect(await watch.ended).toBe('14') };
+  }, 0, "the drain's first frame");
+  expect(status).toBe('0');
 }, 60_000);
 
 it('answers a call sent on a connection after its client acked a PING read with the last response, before it read the next frame', async () => {
-  const repo = await makeRepository([{ model: 'scale' }]);
-  const other = await startTestServer(repo);
-  const gated = new GatedSocket(net.connect(Number(other.address.split(':').pop()), '127.0.0.1'));
-  const session = http2.connect(`http://${other.address}`, { createConnection: () => gated });
-  session.on('error', () => undefined);
-  try {
+  // The drain's first PING reaches the client (which acks it) with the watch's end; the next frame is held.
+  const status = await raceTheDrain(async (session) => {
     const watch = await healthWatch(session);
-    let raced: Promise<string> | null = null;
-    // The drain's first PING reaches the client (which acks it) with the watch's end; the next frame is held.
-    gated.arm(() => {
-      raced = healthCheck(session);
-      raced.catch(() => undefined); // awaited below; a refusal fails the test there
-      gated.releaseAfterNextWrite();
-    }, 1);
-    const stopped = other.server.shutdown();
-    expect(await watch.ended).toBe('14');
-    await until(() => raced !== null, "the drain's second frame", 20_000);
-    expect(await raced!).toBe('0');
-    await stopped;
-  } finally {
-    session.destroy();
-    other.client.close();
-    await other.server.shutdown();
-  }
+    return { afterShutdown: async () => expect(await watch.ended).toBe('14') };
+  }, 1, "the drain's second frame");
+  expect(status).toBe('0');
 }, 60_000);
