@@ -16,7 +16,7 @@ import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, Tra
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
 export const DEFAULT_MAX_QUEUE_DELAY_MICROSECONDS = 0;
-/** worker_spin_us: 0 until measured otherwise (BENCHMARKS.md, "Worker spin"). */
+/** worker_spin_us: 0, since spinning made c=1 and c=8 slower on 2 cores (BENCHMARKS.md, "Worker spin"). */
 export const DEFAULT_WORKER_SPIN_US = 0;
 /** deadline_margin_ms's default. */
 export const DEFAULT_DEADLINE_MARGIN_MS = 5;
