@@ -12,6 +12,7 @@ import path from 'node:path';
 import { makeRepository } from '../../helpers/model-repository';
 import { TestServer, startTestServer } from '../../helpers/test-server';
 import { KEYS, RawStubs, bearer, failureOf, httpRequest, scaleInferJson, scalePredict, securityDir, tenantsYaml, withAuthorization } from './security-fixtures';
+import { Prng } from '../../../tools/modelgen/prng';
 
 jest.setTimeout(180_000);
 
@@ -39,16 +40,10 @@ afterAll(async () => {
   await ts.stop();
 });
 
-/** mulberry32: a small seeded PRNG. */
+/** The project's seeded PRNG (tools/modelgen/prng.ts), uniform in [0, 1). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Prng(seed);
+  return () => source.next();
 }
 
 function generator(seed: number, extraChars: string) {

@@ -8,17 +8,12 @@ import { ModelRegistry } from '../../../src/repository/model-registry';
 import { drawVersion } from '../../../src/repository/traffic-split';
 import { expectAmaasError } from '../../helpers/expect-amaas-error';
 import { makeRepository } from '../../helpers/model-repository';
+import { Prng } from '../../../tools/modelgen/prng';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
+/** The project's seeded PRNG (tools/modelgen/prng.ts), uniform in [0, 1). */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 it('reads the config form and sorts the shares with running totals', () => {
