@@ -10,6 +10,7 @@ import { modelRepositoryServiceHandlers } from './api/amaas-v1/model-repository-
 import { predictHandler } from './api/amaas-v1/predict';
 import type { ApiContext } from './api/context';
 import { DrainState } from './api/drain';
+import { grantFlowControlWindows } from './api/flow-control';
 import { NOTICE_BOUND_MS, StreamTracker, goAwayGracefully } from './api/graceful-goaway';
 import { healthServiceHandlers } from './api/health';
 import { HealthStatus } from './api/health/health-status';
@@ -28,6 +29,7 @@ import { RepositoryPoller, startRepositoryPoller } from './repository/repository
 import { Security, assertSafeBinding, createSecurity, createTlsServerCredentials } from './security';
 import { InferenceService } from './service/inference-service';
 import { Tenancy } from './tenancy';
+import { applyHeapGrowth } from './runtime/heap-growth';
 import { MetricsServer, createServerMetrics, createTracing, registerTenantUsageMetrics } from './observability';
 
 const log = createLogger('server');
@@ -60,6 +62,8 @@ export interface ShutdownOptions {
 
 export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   const started = process.hrtime.bigint();
+  // Before any request bytes arrive: Buffer memory counts toward V8's full-collection limit (heap-growth.ts).
+  applyHeapGrowth(config.gcHeapGrowingPercent);
   // Secure by default: no auth on a non-loopback host stops startup here, before anything is loaded.
   assertSafeBinding(config);
   // tls.* set: TLS (mTLS with client_ca_file) from files checked here, before anything loads, and reloaded when
@@ -135,6 +139,10 @@ export async function startServer(config: ServerConfig): Promise<AmaasServer> {
   }
   // From the first stream on, so the drain knows which connections have a stream open (graceful-goaway.ts).
   const streams = new StreamTracker(grpcServer);
+  // Large requests flow without waiting on the gRPC thread's WINDOW_UPDATEs (flow-control.ts).
+  if (!grantFlowControlWindows(grpcServer, { connectionBytes: config.flowControlWindowBytes, streamBytes: config.streamFlowControlWindowBytes })) {
+    log.warn('grpc-js internals not found: connections keep HTTP/2\'s 64 KiB flow-control windows');
+  }
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const address = `${host}:${port}`;
   let http: HttpBinding | null = null;

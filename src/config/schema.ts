@@ -11,6 +11,7 @@ import { ModelKeysConfig, ModelKeysSettings, resolveModelKeys } from './model-ke
 import { TrafficSchema, TrafficSplit, resolveTraffic } from './traffic-schema';
 import { SchedulingConfig, SchedulingSettings, resolveScheduling } from './scheduling-schema';
 import { StreamConfig, StreamSettings, resolveStreams } from './streams-schema';
+import { TransportConfig, TransportSettings, resolveTransport } from './transport-schema';
 import { LogConfig, LogSettings, ObservabilityConfig, ObservabilitySettings, TracingConfig, TracingSettings, resolveLogs, resolveObservability, resolveTracing } from './observability-schema';
 
 /** Rows per merged batch for a batchable model whose config does not set max_batch_size. */
@@ -245,6 +246,8 @@ export const ServerConfigSchema = z
     stream_window: z.number().int().min(1).max(65536).default(64),
     /** stream_item_timeout_ms (streams-schema.ts). */
     ...StreamSettings,
+    /** flow_control_window_bytes, stream_flow_control_window_bytes, gc_heap_growing_percent (transport-schema.ts). */
+    ...TransportSettings,
     /** On SIGTERM/SIGINT, how long in-flight calls may take to finish before they are cancelled. */
     drain_timeout_ms: z.number().int().min(0).default(30_000),
     /**
@@ -295,7 +298,7 @@ export const ServerConfigSchema = z
 
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 
-export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig, TenancyConfig, StreamConfig {
+export interface ServerConfig extends ObservabilityConfig, LogConfig, SecurityConfig, TenancyConfig, StreamConfig, TransportConfig {
   /** OpenTelemetry traces (tracing.*); otlpEndpoint null: off. */
   readonly tracing: TracingConfig;
   readonly modelRepository: string;
@@ -335,6 +338,7 @@ export function resolveServerConfig(raw: unknown): ServerConfig {
     maxMessageBytes: c.max_message_bytes,
     streamWindow: c.stream_window,
     ...resolveStreams(c),
+    ...resolveTransport(c),
     drainTimeoutMs: c.drain_timeout_ms,
     shutdownDelayMs: c.shutdown_delay_ms,
     deadlineMarginMs: c.deadline_margin_ms,
