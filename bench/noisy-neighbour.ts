@@ -1,7 +1,7 @@
 /**
  * node dist/bench/noisy-neighbour.js [--model mlp_large] [--rows 64] [--seconds 20] [--capacity-seconds 10]
  *                                    [--factor 5] [--share 0.1] [--deadline-a 1000] [--deadline-b 500]
- *                                    [--fairness on|off] [--client-nice N]
+ *                                    [--fairness on|off] [--client-nice N] [--config JSON]
  *
  * Two tenants share one model version (issue 11's acceptance). Tenant A, from its own client process, offers
  * `factor` x the model's capacity; tenant B, from another, offers `share` x capacity with `deadline-b` ms
@@ -10,7 +10,8 @@
  * and A's refusals (RESOURCE_EXHAUSTED): p50 time to the refusal and how many carried a grpc-retry-pushback-ms
  * hint, beside every status code counted.
  * `--fairness off` serves the same run with fair_scheduling: false (first come first served) to show the
- * difference. Auth is on: a tenants file with one key per tenant, written for the run.
+ * difference. Auth is on: a tenants file with one key per tenant, written for the run. `--config` merges
+ * settings into the model's config.json (e.g. '{"intra_op_threads":1}').
  *
  * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
  * lowers their priority (a stand-in for clients on other machines).
@@ -147,6 +148,7 @@ async function main(): Promise<void> {
   const deadlineB = Number(arg('--deadline-b', '500'));
   const fairness = arg('--fairness', 'on') !== 'off';
   const clientNice = Number(arg('--client-nice', '0'));
+  const configOverride = JSON.parse(arg('--config', '{}')) as Record<string, unknown>;
   const model = BENCH_MODELS[modelName];
   if (!model) throw new Error(`unknown model ${modelName} (${Object.keys(BENCH_MODELS).join(', ')})`);
 
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
   const repo = path.join(dir, 'models');
   fs.mkdirSync(repo);
   await model.write(repo);
-  const modelConfig = { ...model.config, fair_scheduling: fairness };
+  const modelConfig = { ...model.config, ...configOverride, fair_scheduling: fairness };
   fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(modelConfig));
   // One key per tenant, equal weights: fairness gives each tenant an equal share of a contended version.
   const keys = { a: `amaas_bench_noisy_a_${crypto.randomBytes(8).toString('hex')}`, b: `amaas_bench_noisy_b_${crypto.randomBytes(8).toString('hex')}` };
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
       requestDims: base.input.dims,
       fairScheduling: fairness,
       clientNice,
+      config: modelConfig,
       capacityPerSec: round(capacity),
       a: { offeredPerSec: round(specA.rate), deadlineMs: deadlineA, ...aTogether, goodputOfCapacity: round(aTogether.okPerSec / capacity, 3) },
       b: {
