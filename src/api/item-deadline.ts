@@ -17,12 +17,14 @@ export interface ItemDeadline {
 
 /**
  * `timeoutMs`: the item's own timeout, or undefined to use `defaultMs` (stream_item_timeout_ms; null: none).
- * Without either the stream's signal and deadline are returned as they are.
+ * Without either the stream's signal and deadline are returned as they are. `what` names the item in the
+ * error (a REST request carries the same `timeout` parameter).
  */
 export function itemDeadline(
   stream: { readonly signal: Cancellation; readonly deadline: number | undefined },
   timeoutMs: number | undefined,
   defaultMs: number | null,
+  what: 'stream item' | 'request' = 'stream item',
 ): ItemDeadline {
   const ms = timeoutMs ?? defaultMs;
   if (ms === null || stream.signal.aborted) return { signal: stream.signal, deadline: stream.deadline, dispose: () => {} };
@@ -31,7 +33,7 @@ export function itemDeadline(
   const forward = () => controller.abort(stream.signal.reason);
   stream.signal.addEventListener('abort', forward, { once: true });
   const timer = setTimeout(
-    () => controller.abort(new AmaasError('AMAAS_ERR_DEADLINE_EXCEEDED', `the stream item's timeout (${ms} ms) passed before it ran`)),
+    () => controller.abort(new AmaasError('AMAAS_ERR_DEADLINE_EXCEEDED', `the ${what}'s timeout (${ms} ms) passed before it ran`)),
     ms,
   );
   return {
@@ -50,8 +52,9 @@ export async function withItemDeadline<T>(
   timeoutMs: () => number | undefined,
   defaultMs: number | null,
   run: (signal: Cancellation, deadline: number | undefined) => Promise<T>,
+  what: 'stream item' | 'request' = 'stream item',
 ): Promise<T> {
-  const item = itemDeadline(stream, timeoutMs(), defaultMs);
+  const item = itemDeadline(stream, timeoutMs(), defaultMs, what);
   try {
     return await run(item.signal, item.deadline);
   } finally {

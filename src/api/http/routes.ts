@@ -12,6 +12,7 @@ import type { RequestTrace } from '../../service/request-trace';
 import { parseVersionString } from '../kserve/infer-wire';
 import { modelMetadata, modelReady, serverMetadata } from '../kserve/metadata-wire';
 import { decodeInferJson, encodeInferJson } from './infer-json';
+import { withItemDeadline } from '../item-deadline';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -69,8 +70,11 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
   }
   if (rest.length === 1 && rest[0] === 'infer' && req.method === 'POST') {
     // Served while draining too: the listener is closed, and this request came on a connection the answer closes.
-    const request = { ...decodeInferJson(model, version, await req.json()), identity: req.identity };
-    const result = await ctx.service.infer(request, req.signal, undefined, req.trace);
+    const decoded = decodeInferJson(model, version, await req.json());
+    const request = { ...decoded.request, identity: req.identity };
+    // The OIP `timeout` parameter bounds the wait as it bounds a stream item's (item-deadline.ts).
+    const result = await withItemDeadline({ signal: req.signal, deadline: undefined }, () => decoded.timeoutMs, null, (signal, deadline) =>
+      ctx.service.infer(request, signal, deadline, req.trace), 'request');
     return ok(encodeInferJson(result));
   }
   throw notRouted(req);
