@@ -31,7 +31,7 @@ export const TransportSettings = {
    * factor a server with a small heap runs a full mark-compact every few MB received; under a flood of large
    * requests that took more CPU than inference. 0 leaves V8's own heuristic.
    */
-  gc_heap_growing_percent: z.number().int().min(0).max(1000).default(DEFAULT_GC_HEAP_GROWING_PERCENT),
+  gc_heap_growing_percent: z.number().int().min(0).max(10_000).default(DEFAULT_GC_HEAP_GROWING_PERCENT),
 };
 
 const TransportObject = z.object(TransportSettings);
