@@ -45,6 +45,7 @@ export const ATTR = {
   model: 'amaas.model.name',
   version: 'amaas.model.version',
   errorCode: 'amaas.error_code',
+  cacheHit: 'amaas.cache.hit',
   grpcStatus: 'rpc.grpc.status_code',
   httpStatus: 'http.response.status_code',
 } as const;
@@ -70,9 +71,11 @@ export class CallSpan implements RequestTrace {
     return new CallSpan(this.tracer, span, this.clock);
   }
 
-  served(target: ServingVersion, received: bigint, started: bigint | undefined, done: bigint, _errorCode: ErrorCode | null): void {
+  served(target: ServingVersion, received: bigint, started: bigint | undefined, done: bigint, _errorCode: ErrorCode | null, cacheHit?: boolean): void {
     this.span.setAttribute(ATTR.model, target.model);
     this.span.setAttribute(ATTR.version, String(target.version));
+    // Only for a model with response_cache: a hit has a queue span (its lookup, or its wait for an identical run) and no compute span.
+    if (cacheHit !== undefined) this.span.setAttribute(ATTR.cacheHit, cacheHit);
     const parent = this.parent();
     const queueEnd = this.clock.at(started ?? done);
     startSpan(this.tracer, 'amaas.queue', SpanKind.INTERNAL, parent, this.clock.at(received)).end(queueEnd);

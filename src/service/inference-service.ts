@@ -147,7 +147,7 @@ export class InferenceService {
     };
     this.statistics.record(target.model, target.version, outcome);
     this.observer?.request(target, request.protocol, request.identity, outcome, errorCode);
-    trace?.served(target, received, started, done, errorCode);
+    trace?.served(target, received, started, done, errorCode, cache?.hit);
     if (tenant) {
       this.tenancy!.usage.record({
         tenant: tenant.name,

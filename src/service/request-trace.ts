@@ -11,6 +11,7 @@ export interface RequestTrace {
   /**
    * The request reached `target`. Times are process.hrtime.bigint() readings: `received` when the service took
    * it, `started` when it left the queue for a worker (undefined: it never did), `done` when it was answered.
+   * `cacheHit`: whether the response cache answered it (undefined: the model has no cache).
    */
-  served(target: ServingVersion, received: bigint, started: bigint | undefined, done: bigint, errorCode: ErrorCode | null): void;
+  served(target: ServingVersion, received: bigint, started: bigint | undefined, done: bigint, errorCode: ErrorCode | null, cacheHit?: boolean): void;
 }

@@ -105,7 +105,10 @@ async function printedPort(what: string): Promise<number> {
 beforeAll(async () => {
   receiver = await OtlpReceiver.start();
   // One worker: a request held in it keeps the next ones in the queue until the test releases it.
-  const repo = await makeRepository([{ model: 'scale', config: { instances: 1, intra_op_threads: 1 } }]);
+  const repo = await makeRepository([
+    { model: 'scale', config: { instances: 1, intra_op_threads: 1 } },
+    { model: 'scale', name: 'cached', config: { instances: 1, intra_op_threads: 1, response_cache: { max_bytes: '1MiB' } } },
+  ]);
   const config = path.join(tempDir('amaas-tracing-'), 'amaas.yaml');
   fs.writeFileSync(config, `http_port: 0\nmetrics_port: 0\ntracing:\n  otlp_endpoint: ${receiver.endpoint}\n  service_name: amaas-test\n`);
   p = await startServerProcess(['--model-repository', repo, '--config', config], hold.env);
@@ -142,6 +145,23 @@ it('Predict with a traceparent: a server span in that trace, the sent span its p
   });
   expectQueueAndCompute(spans, server);
   expect(receiver.rejected).toBe(0);
+});
+
+it('a model with response_cache: amaas.cache.hit false with a compute span on a miss, true without one on a hit', async () => {
+  const miss = parent();
+  expect(await unary(v1, 'Predict', scalePredict('cached'), metadataWith({ traceparent: miss.traceparent }))).toBeNull();
+  const missSpans = await spansOf(miss.traceId, 3);
+  const missServer = one(missSpans, 'amaas.v1.InferenceService/Predict');
+  expect(missServer.attributes['amaas.cache.hit']).toBe(false);
+  expectQueueAndCompute(missSpans, missServer);
+
+  const hit = parent();
+  expect(await unary(v1, 'Predict', scalePredict('cached'), metadataWith({ traceparent: hit.traceparent }))).toBeNull();
+  const hitSpans = await spansOf(hit.traceId, 2);
+  const hitServer = one(hitSpans, 'amaas.v1.InferenceService/Predict');
+  expect(hitServer.attributes['amaas.cache.hit']).toBe(true);
+  const children = hitSpans.filter((s) => s.parentSpanId === hitServer.spanId).map((s) => s.name);
+  expect(children).toEqual(['amaas.queue']);
 });
 
 it('ModelInfer: the incoming tracestate is kept; a failed call records its status and error code', async () => {
