@@ -18,7 +18,15 @@ export interface ModelFields {
 const STATUS_NAMES = grpc.status as unknown as Record<number, string>;
 
 /** A call or stream item that succeeded; `response` names the version that actually served it. */
-export function accessOk(ctx: ApiContext, site: AccessSite, requestId: string, started: number, response: ModelFields, identity: Identity | undefined): void {
+export function accessOk(
+  ctx: ApiContext,
+  site: AccessSite,
+  requestId: string,
+  started: number,
+  response: ModelFields,
+  identity: Identity | undefined,
+  cacheHit?: boolean,
+): void {
   if (!ctx.accessLog.wants(false)) return;
   ctx.accessLog.write(site, started, {
     requestId,
@@ -27,6 +35,7 @@ export function accessOk(ctx: ApiContext, site: AccessSite, requestId: string, s
     status: 'OK',
     errorCode: '',
     tenant: identity?.tenant,
+    cacheHit,
   });
 }
 
@@ -61,6 +70,7 @@ export function accessHttp(
   httpStatus: number,
   errorCode: string,
   identity: Identity | undefined,
+  cacheHit?: boolean,
 ): void {
   if (!ctx.accessLog.wants(errorCode !== '')) return;
   ctx.accessLog.write(REST_INFER, started, {
@@ -70,6 +80,7 @@ export function accessHttp(
     status: httpStatus,
     errorCode,
     tenant: identity?.tenant,
+    cacheHit: errorCode === '' ? cacheHit : undefined,
   });
 }
 

@@ -14,6 +14,7 @@ import type { RequestTrace } from '../service/request-trace';
 import { ModelFields, accessFailed, accessOk } from './access';
 import { callSignal } from './call-signal';
 import type { ApiContext } from './context';
+import { servedNote } from './served-note';
 import { serviceError, statusOf, toServiceError } from './status-map';
 
 export function unary<Req, Res>(
@@ -70,12 +71,13 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
     // No refusal while draining: after the GOAWAY the transport takes no new streams, so a call that reaches
     // this point was already on the wire when the balancer learned of the shutdown, and is served.
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
-    run(ctx, call.request, cs.signal, cs.deadline, identity, span)
+    const { trace, note } = servedNote(ctx, span);
+    run(ctx, call.request, cs.signal, cs.deadline, identity, trace)
       .then(
         (response) => {
           call.sendMetadata(requestIdMetadata(requestId));
           callback(null, response);
-          accessOk(ctx, site, requestId, started, response, identity);
+          accessOk(ctx, site, requestId, started, response, identity, note?.cacheHit);
           span?.endGrpcOk();
         },
         fail,

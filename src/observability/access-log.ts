@@ -1,6 +1,7 @@
 /**
  * The access log of inference calls: one `access` line per inference call or stream item, with its request
- * id, protocol, method, model, version, status, error code, duration and (auth on) tenant. `access_log`
+ * id, protocol, method, model, version, status, error code, duration, (auth on) tenant and (response_cache
+ * on) `cache: hit | miss`. `access_log`
  * chooses which: `off`, `errors` (the default: only failed ones, so a busy server does not log every
  * success) or `all`. Lines go through the logger at info level (module `access`), so log_level warn or
  * error hides them too.
@@ -32,6 +33,8 @@ export interface AccessEntry {
   readonly errorCode: string;
   /** Tenant of the caller; undefined when auth is off. */
   readonly tenant?: string;
+  /** Whether the response cache answered the call; undefined when the model has no cache (or it failed). */
+  readonly cacheHit?: boolean;
 }
 
 export class AccessLog {
@@ -67,6 +70,7 @@ export class AccessLog {
       error_code: entry.errorCode,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
       ...(entry.tenant !== undefined ? { tenant: entry.tenant } : {}),
+      ...(entry.cacheHit !== undefined ? { cache: entry.cacheHit ? 'hit' : 'miss' } : {}),
     });
   }
 }

@@ -11,6 +11,7 @@ import { type AccessSite, type CallSpan, itemRequestId } from '../../observabili
 import type { Cancellation } from '../../scheduling/cancellation';
 import { Identity, identityOf } from '../../security';
 import { accessFailed, accessOk } from '../access';
+import { servedNote } from '../served-note';
 import { withItemDeadline } from '../item-deadline';
 import type { ApiContext } from '../context';
 import { statusOf } from '../status-map';
@@ -41,6 +42,7 @@ function answerItem(ctx: ApiContext, identity: Identity | undefined) {
     // The item's own id is its request id; one without a valid id is logged under the stream's.
     const requestId = itemRequestId(id, streamId);
     const span = stream?.item(requestId);
+    const served = servedNote(ctx, span);
     try {
       throwIfMalformed(item);
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
@@ -49,9 +51,9 @@ function answerItem(ctx: ApiContext, identity: Identity | undefined) {
         { signal, deadline },
         () => itemTimeoutMs(item.timeout_ms),
         ctx.config.streamItemTimeoutMs,
-        (itemSignal, itemDeadline) => runPredict(ctx, request, itemSignal, itemDeadline, identity, span),
+        (itemSignal, itemDeadline) => runPredict(ctx, request, itemSignal, itemDeadline, identity, served.trace),
       );
-      accessOk(ctx, SITE, requestId, started, response, identity);
+      accessOk(ctx, SITE, requestId, started, response, identity, served.note?.cacheHit);
       span?.endGrpcOk();
       return { id, status: OK, response };
     } catch (err) {

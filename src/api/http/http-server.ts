@@ -15,6 +15,7 @@ import type { Identity } from '../../security';
 import { accessHttp, isRestInfer } from '../access';
 import type { ApiContext } from '../context';
 import { httpErrorOf } from '../http-status-map';
+import { servedNote } from '../served-note';
 import { HttpAnswer, route } from './routes';
 
 const log = createLogger('http');
@@ -98,17 +99,19 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
     const infer = isRestInfer(call.method, segments);
     // Tracing off (or another route): undefined, and nothing below does any tracing work.
     const span = infer ? ctx.tracing?.httpCall(req.headers, call.method, inferRoute(segments), requestId) : undefined;
+    // access_log all: the infer route's line says whether the response cache answered (served-note.ts).
+    const served = infer ? servedNote(ctx, span) : { trace: span, note: undefined };
     let identity: Identity | undefined;
     Promise.resolve()
       .then(() => ctx.security.authenticateHttp(call))
       .then((who) => {
         identity = who;
-        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity, trace: span });
+        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity, trace: served.trace });
       })
       .then(
         (answer) => {
           ctx.security.auditHttpOutcome(call, identity, '', segments[2]);
-          if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity);
+          if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity, served.note?.cacheHit);
           span?.endHttp(answer.status);
           return answer;
         },

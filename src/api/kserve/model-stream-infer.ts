@@ -12,6 +12,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { type AccessSite, itemRequestId } from '../../observability';
 import { identityOf } from '../../security';
 import { accessFailed, accessOk } from '../access';
+import { servedNote } from '../served-note';
 import { withItemDeadline } from '../item-deadline';
 import type { ApiContext } from '../context';
 import { type StatusOf, statusOf } from '../status-map';
@@ -47,14 +48,15 @@ export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreami
         // The request's own id is its request id; one without a valid id is logged under the stream's.
         const requestId = itemRequestId(request.id, streamId);
         const span = stream?.item(requestId);
+        const served = servedNote(ctx, span);
         return withItemDeadline(
           { signal, deadline },
           () => inferTimeoutMs(request.parameters),
           ctx.config.streamItemTimeoutMs,
-          (itemSignal, itemDeadline) => runModelInfer(ctx, request, itemSignal, itemDeadline, identity, span),
+          (itemSignal, itemDeadline) => runModelInfer(ctx, request, itemSignal, itemDeadline, identity, served.trace),
         ).then(
           (response): WireModelStreamInferResponse => {
-            accessOk(ctx, SITE, requestId, started, response, identity);
+            accessOk(ctx, SITE, requestId, started, response, identity, served.note?.cacheHit);
             span?.endGrpcOk();
             return { error_message: '', infer_response: response };
           },

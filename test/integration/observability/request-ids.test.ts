@@ -65,7 +65,7 @@ const oipScale = (id: string, model = 'scale') => ({
 
 let repo: string;
 beforeAll(async () => {
-  repo = await makeRepository([{ model: 'scale' }]);
+  repo = await makeRepository([{ model: 'scale' }, { model: 'scale', name: 'cached', config: { response_cache: { max_bytes: '1MiB' } } }]);
 });
 
 /** A server with the given access_log mode, its log captured from start to stop. */
@@ -119,6 +119,19 @@ describe('access_log: all', () => {
       duration_ms: expect.any(Number),
     });
     expect(await accessLine(s.logs, 'trace-abc-1')).not.toHaveProperty('tenant');
+    // A model without response_cache: no cache field.
+    expect(await accessLine(s.logs, 'trace-abc-1')).not.toHaveProperty('cache');
+  });
+
+  it('a model with response_cache: the line says cache miss, then hit for the same request, over gRPC and REST', async () => {
+    expect((await call(s.v1, 'Predict', scalePredict('cached'), withId('cache-1'))).error).toBeNull();
+    expect((await call(s.v1, 'Predict', scalePredict('cached'), withId('cache-2'))).error).toBeNull();
+    expect(await accessLine(s.logs, 'cache-1')).toMatchObject({ model: 'cached', status: 'OK', cache: 'miss' });
+    expect(await accessLine(s.logs, 'cache-2')).toMatchObject({ model: 'cached', status: 'OK', cache: 'hit' });
+    const rest = await httpRequest(s.ts.server.httpPort!, 'POST', '/v2/models/cached/infer', { 'x-request-id': 'cache-rest-1' }, scaleInferJson);
+    expect(rest.status).toBe(200);
+    // The REST body decodes to the same tensor as the gRPC calls' raw contents: the same cache key.
+    expect(await accessLine(s.logs, 'cache-rest-1')).toMatchObject({ protocol: 'rest', status: 200, cache: 'hit' });
   });
 
   it('Predict: without a header the request message id is used, and without either a new id is made, unique per call', async () => {
