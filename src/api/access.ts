@@ -80,7 +80,7 @@ export function accessHttp(
     status: httpStatus,
     errorCode,
     tenant: identity?.tenant,
-    cacheHit: errorCode === '' ? cacheHit : undefined,
+    cacheHit,
   });
 }
 

@@ -21,9 +21,7 @@ export class ServedNote implements RequestTrace {
   }
 }
 
-/** The trace to hand the service: a ServedNote around `span` when successful calls get access lines, else `span`. */
-export function servedNote(ctx: ApiContext, span: RequestTrace | undefined): { trace: RequestTrace | undefined; note: ServedNote | undefined } {
-  if (!ctx.accessLog.wants(false)) return { trace: span, note: undefined };
-  const note = new ServedNote(span);
-  return { trace: note, note };
+/** A ServedNote around `span` when successful calls get access lines (hand the service `note ?? span`), else undefined. */
+export function servedNote(ctx: ApiContext, span: RequestTrace | undefined): ServedNote | undefined {
+  return ctx.accessLog.wants(false) ? new ServedNote(span) : undefined;
 }

@@ -71,8 +71,8 @@ export function unaryInference<Req extends ModelFields & { readonly id?: string 
     // No refusal while draining: after the GOAWAY the transport takes no new streams, so a call that reaches
     // this point was already on the wire when the balancer learned of the shutdown, and is served.
     const cs = callSignal(call, ctx.config.deadlineMarginMs);
-    const { trace, note } = servedNote(ctx, span);
-    run(ctx, call.request, cs.signal, cs.deadline, identity, trace)
+    const note = servedNote(ctx, span);
+    run(ctx, call.request, cs.signal, cs.deadline, identity, note ?? span)
       .then(
         (response) => {
           call.sendMetadata(requestIdMetadata(requestId));

@@ -42,7 +42,7 @@ function answerItem(ctx: ApiContext, identity: Identity | undefined) {
     // The item's own id is its request id; one without a valid id is logged under the stream's.
     const requestId = itemRequestId(id, streamId);
     const span = stream?.item(requestId);
-    const served = servedNote(ctx, span);
+    const note = servedNote(ctx, span);
     try {
       throwIfMalformed(item);
       if (!item.request) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'stream item has no request');
@@ -51,9 +51,9 @@ function answerItem(ctx: ApiContext, identity: Identity | undefined) {
         { signal, deadline },
         () => itemTimeoutMs(item.timeout_ms),
         ctx.config.streamItemTimeoutMs,
-        (itemSignal, itemDeadline) => runPredict(ctx, request, itemSignal, itemDeadline, identity, served.trace),
+        (itemSignal, itemDeadline) => runPredict(ctx, request, itemSignal, itemDeadline, identity, note ?? span),
       );
-      accessOk(ctx, SITE, requestId, started, response, identity, served.note?.cacheHit);
+      accessOk(ctx, SITE, requestId, started, response, identity, note?.cacheHit);
       span?.endGrpcOk();
       return { id, status: OK, response };
     } catch (err) {

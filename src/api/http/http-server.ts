@@ -100,18 +100,18 @@ export function startHttpBinding(ctx: ApiContext, host: string, port: number): P
     // Tracing off (or another route): undefined, and nothing below does any tracing work.
     const span = infer ? ctx.tracing?.httpCall(req.headers, call.method, inferRoute(segments), requestId) : undefined;
     // access_log all: the infer route's line says whether the response cache answered (served-note.ts).
-    const served = infer ? servedNote(ctx, span) : { trace: span, note: undefined };
+    const note = infer ? servedNote(ctx, span) : undefined;
     let identity: Identity | undefined;
     Promise.resolve()
       .then(() => ctx.security.authenticateHttp(call))
       .then((who) => {
         identity = who;
-        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity, trace: served.trace });
+        return route(ctx, { method: call.method, segments, json: () => readJson(req, ctx.config.maxMessageBytes), signal: controller.signal, identity, trace: note ?? span });
       })
       .then(
         (answer) => {
           ctx.security.auditHttpOutcome(call, identity, '', segments[2]);
-          if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity, served.note?.cacheHit);
+          if (infer) accessHttp(ctx, requestId, started, segments, answer.status, '', identity, note?.cacheHit);
           span?.endHttp(answer.status);
           return answer;
         },

@@ -73,8 +73,13 @@ export async function route(ctx: ApiContext, req: HttpRequest): Promise<HttpAnsw
     const decoded = decodeInferJson(model, version, await req.json());
     const request = { ...decoded.request, identity: req.identity };
     // The OIP `timeout` parameter bounds the wait as it bounds a stream item's (item-deadline.ts).
-    const result = await withItemDeadline({ signal: req.signal, deadline: undefined }, () => decoded.timeoutMs, null, (signal, deadline) =>
-      ctx.service.infer(request, signal, deadline, req.trace), 'request');
+    const result = await withItemDeadline(
+      { signal: req.signal, deadline: undefined },
+      () => decoded.timeoutMs,
+      null,
+      (signal, deadline) => ctx.service.infer(request, signal, deadline, req.trace),
+      'request',
+    );
     return ok(encodeInferJson(result));
   }
   throw notRouted(req);

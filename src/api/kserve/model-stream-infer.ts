@@ -48,15 +48,15 @@ export function modelStreamInferHandler(ctx: ApiContext): grpc.handleBidiStreami
         // The request's own id is its request id; one without a valid id is logged under the stream's.
         const requestId = itemRequestId(request.id, streamId);
         const span = stream?.item(requestId);
-        const served = servedNote(ctx, span);
+        const note = servedNote(ctx, span);
         return withItemDeadline(
           { signal, deadline },
           () => inferTimeoutMs(request.parameters),
           ctx.config.streamItemTimeoutMs,
-          (itemSignal, itemDeadline) => runModelInfer(ctx, request, itemSignal, itemDeadline, identity, served.trace),
+          (itemSignal, itemDeadline) => runModelInfer(ctx, request, itemSignal, itemDeadline, identity, note ?? span),
         ).then(
           (response): WireModelStreamInferResponse => {
-            accessOk(ctx, SITE, requestId, started, response, identity, served.note?.cacheHit);
+            accessOk(ctx, SITE, requestId, started, response, identity, note?.cacheHit);
             span?.endGrpcOk();
             return { error_message: '', infer_response: response };
           },
