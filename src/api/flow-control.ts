@@ -10,11 +10,11 @@
  *
  * The connection window is raised with a WINDOW_UPDATE as each session starts (`setLocalWindowSize`), the
  * per-stream one with a SETTINGS frame (`initialWindowSize`). Both bound only bytes in flight: grpc-js still
- * refuses a message above max_message_bytes. grpc-js keeps its HTTP/2 listeners private (`http2Servers`, as
- * in graceful-goaway.ts); without them this does nothing, and flow-control.test.ts fails to say so.
+ * refuses a message above max_message_bytes. grpc-js keeps its HTTP/2 listeners private (grpc-internals.ts);
+ * without them this does nothing, and flow-control.test.ts fails to say so.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type http2 from 'node:http2';
+import { grpcInternals } from './grpc-internals';
 
 export interface FlowControlWindows {
   /** The connection's receive window (all its streams together). */
@@ -23,15 +23,11 @@ export interface FlowControlWindows {
   readonly streamBytes: number;
 }
 
-interface SessionSource {
-  on(event: 'session', listener: (session: http2.ServerHttp2Session) => void): unknown;
-}
-
 /** Applies `windows` to every connection `server` accepts from now on; call it right after bind. */
 export function grantFlowControlWindows(server: grpc.Server, windows: FlowControlWindows): boolean {
-  const listeners = (server as unknown as { http2Servers?: Map<SessionSource, unknown> }).http2Servers;
-  if (!(listeners instanceof Map)) return false;
-  for (const listener of listeners.keys()) {
+  const internals = grpcInternals(server);
+  if (!internals) return false;
+  for (const listener of internals.http2Servers.keys()) {
     listener.on('session', (session) => {
       // A session that is already going away (or failed its handshake) takes no settings.
       if (session.destroyed || session.closed) return;

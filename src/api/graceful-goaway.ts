@@ -32,28 +32,18 @@
  * Then `tryShutdown()`, whose GOAWAY names the true last stream, and which calls back once every stream has ended.
  * The whole wait is bounded (NOTICE_BOUND_MS, or the drain timeout if shorter) for peers that never answer.
  *
- * grpc-js keeps its listeners and sessions private (`http2Servers` with each one's sessions, and `sessions`, as of
- * 1.14); when it no longer has them, this falls back to plain `tryShutdown()` (and graceful-goaway.test.ts fails,
- * to say so).
+ * grpc-js keeps its listeners and sessions private (read in grpc-internals.ts); when it no longer has them, this
+ * falls back to plain `tryShutdown()` (and graceful-goaway.test.ts fails, to say so).
  */
 import type * as grpc from '@grpc/grpc-js';
 import http2 from 'node:http2';
+import { grpcInternals } from './grpc-internals';
 
 /** How long settling the connections may take before the final GOAWAY (see the comment above). */
 export const NOTICE_BOUND_MS = 5000;
 
 /** The largest stream id: a GOAWAY naming it refuses nothing the peer has sent. */
 const NOTICE_LAST_STREAM_ID = 2 ** 31 - 1;
-
-interface Http2Listener {
-  close(cb?: () => void): void;
-  on(event: 'stream', listener: (stream: http2.ServerHttp2Stream) => void): unknown;
-}
-
-interface GrpcServerInternals {
-  readonly http2Servers?: Map<Http2Listener, { sessions?: Set<http2.ServerHttp2Session> } | undefined>;
-  readonly sessions?: Map<http2.ServerHttp2Session, unknown>;
-}
 
 /** The streams of one connection: those not yet closed, and how many it has opened in all. */
 interface SessionStreams {
@@ -69,9 +59,7 @@ export class StreamTracker {
 
   /** Starts counting `server`'s streams; call it once, right after bind, so no stream is missed. */
   constructor(server: grpc.Server) {
-    const listeners = (server as unknown as GrpcServerInternals).http2Servers;
-    if (!(listeners instanceof Map)) return;
-    for (const listener of listeners.keys()) listener.on('stream', (stream) => this.add(stream));
+    for (const listener of grpcInternals(server)?.http2Servers.keys() ?? []) listener.on('stream', (stream) => this.add(stream));
   }
 
   of(session: http2.Http2Session): SessionStreams {
@@ -175,21 +163,20 @@ export async function goAwayGracefully(
   tracker: StreamTracker,
   boundMs = NOTICE_BOUND_MS,
 ): Promise<{ graceful: boolean; connections: Record<Outcome, number> }> {
-  const internals = server as unknown as GrpcServerInternals;
-  const graceful = internals.http2Servers instanceof Map;
+  const internals = grpcInternals(server);
   const connections: Record<Outcome, number> = { closed: 0, acked: 0, ended: 0, idle: 0, timed_out: 0, failed: 0 };
-  if (graceful) {
+  if (internals) {
     // Closing a listener resets the connections still in its accept queue, whose requests a balancer counts
     // as sent (nginx does not retry them). Closing from the check phase, just after the poll phase accepted
     // every pending connection, leaves that queue empty but for connections made in the same instant.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    for (const listener of internals.http2Servers!.keys()) listener.close();
+    for (const listener of internals.http2Servers.keys()) listener.close();
     // Each listener's own set (filled with channelz on or off), and the server-wide map (channelz on).
     const sessions = new Set<http2.ServerHttp2Session>(internals.sessions?.keys() ?? []);
-    for (const entry of internals.http2Servers!.values()) for (const s of entry?.sessions ?? []) sessions.add(s);
+    for (const entry of internals.http2Servers.values()) for (const s of entry?.sessions ?? []) sessions.add(s);
     const deadline = Date.now() + boundMs;
     for (const outcome of await Promise.all([...sessions].map((s) => settle(s, tracker.of(s), deadline)))) connections[outcome]++;
   }
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  return { graceful, connections };
+  return { graceful: internals !== null, connections };
 }
