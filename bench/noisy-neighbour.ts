@@ -2,6 +2,7 @@
  * node dist/bench/noisy-neighbour.js [--model mlp_large] [--rows 64] [--seconds 20] [--capacity-seconds 10]
  *                                    [--factor 5] [--share 0.1] [--deadline-a 1000] [--deadline-b 500]
  *                                    [--fairness on|off] [--client-nice N] [--config JSON]
+ *                                    [--server-cpus LIST --client-cpus LIST] [--separate-pools [--config-b JSON]]
  *
  * Two tenants share one model version (issue 11's acceptance). Tenant A, from its own client process, offers
  * `factor` x the model's capacity; tenant B, from another, offers `share` x capacity with `deadline-b` ms
@@ -14,7 +15,15 @@
  * settings into the model's config.json (e.g. '{"intra_op_threads":1}').
  *
  * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
- * lowers their priority (a stand-in for clients on other machines).
+ * lowers their priority, or `--server-cpus` and `--client-cpus` (taskset CPU lists, e.g. 0 and 1) pin the server
+ * and both clients to separate cores: the stand-in, on one machine, for clients that run on other machines.
+ * Pinned, the capacity and B's latency alone are measured under the same pinning, so the ratios compare like
+ * with like.
+ *
+ * `--separate-pools` serves B from a copy of the model (its own version, queue and workers; `--config-b` is its
+ * config.json, default the same as A's), so no request of A ever waits ahead of one of B's inside amaas: the
+ * bound on what any scheduling between tenants of one version could give B. What is left of B's slowdown then
+ * comes from sharing the process and the cores.
  */
 import * as grpc from '@grpc/grpc-js';
 import { execFile, spawn } from 'node:child_process';
@@ -97,9 +106,15 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   return { calls, elapsedMs, unanswered: outstanding };
 }
 
-/** Runs one client process (this file with --client) at OS priority `nice`. */
-async function clientProcess(spec: ClientSpec, nice: number): Promise<ClientResult> {
-  const child = execFileP(process.execPath, [SELF, '--client', JSON.stringify(spec)], { maxBuffer: 1024 * 1024 * 1024 });
+/** `command args` as taskset runs it on `cpus` (a CPU list such as 0 or 1-3), or as it is when cpus is unset. */
+function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
+  return cpus === undefined ? [command, args] : ['taskset', ['--cpu-list', cpus, command, ...args]];
+}
+
+/** Runs one client process (this file with --client) at OS priority `nice`, on `cpus` when set. */
+async function clientProcess(spec: ClientSpec, nice: number, cpus?: string): Promise<ClientResult> {
+  const [command, args] = pinned(cpus, process.execPath, [SELF, '--client', JSON.stringify(spec)]);
+  const child = execFileP(command, args, { maxBuffer: 1024 * 1024 * 1024 });
   if (nice > 0) os.setPriority(child.child.pid!, nice);
   const { stdout } = await child;
   return JSON.parse(stdout) as ClientResult;
@@ -149,6 +164,11 @@ async function main(): Promise<void> {
   const fairness = arg('--fairness', 'on') !== 'off';
   const clientNice = Number(arg('--client-nice', '0'));
   const configOverride = JSON.parse(arg('--config', '{}')) as Record<string, unknown>;
+  const serverCpus = arg('--server-cpus', '') || undefined;
+  const clientCpus = arg('--client-cpus', '') || undefined;
+  if ((serverCpus === undefined) !== (clientCpus === undefined)) throw new Error('--server-cpus and --client-cpus go together');
+  const separatePools = process.argv.includes('--separate-pools');
+  const configB = separatePools ? (JSON.parse(arg('--config-b', 'null')) as Record<string, unknown> | null) : null;
   const model = BENCH_MODELS[modelName];
   if (!model) throw new Error(`unknown model ${modelName} (${Object.keys(BENCH_MODELS).join(', ')})`);
 
@@ -158,6 +178,12 @@ async function main(): Promise<void> {
   await model.write(repo);
   const modelConfig = { ...model.config, ...configOverride, fair_scheduling: fairness };
   fs.writeFileSync(path.join(repo, model.name, 'config.json'), JSON.stringify(modelConfig));
+  const modelB = separatePools ? `${model.name}_b` : model.name;
+  const modelConfigB = configB ? { ...model.config, ...configB, fair_scheduling: fairness } : modelConfig;
+  if (separatePools) {
+    fs.cpSync(path.join(repo, model.name), path.join(repo, modelB), { recursive: true });
+    fs.writeFileSync(path.join(repo, modelB, 'config.json'), JSON.stringify(modelConfigB));
+  }
   // One key per tenant, equal weights: fairness gives each tenant an equal share of a contended version.
   const keys = { a: `amaas_bench_noisy_a_${crypto.randomBytes(8).toString('hex')}`, b: `amaas_bench_noisy_b_${crypto.randomBytes(8).toString('hex')}` };
   const sha = (k: string) => crypto.createHash('sha256').update(k, 'utf8').digest('hex');
@@ -170,7 +196,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dir, 'tenants.json'), JSON.stringify(tenants));
   fs.writeFileSync(path.join(dir, 'server.json'), JSON.stringify({ auth: { tenants_file: path.join(dir, 'tenants.json') }, shutdown_delay_ms: 0 }));
 
-  const server = spawn(process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', '--config', path.join(dir, 'server.json')], {
+  const [serverCommand, serverArgs] = pinned(serverCpus, process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', '--config', path.join(dir, 'server.json')]);
+  const server = spawn(serverCommand, serverArgs, {
     env: { ...process.env, AMAAS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -185,13 +212,13 @@ async function main(): Promise<void> {
       maxRequests: 10_000_000,
     };
     // Capacity: A alone, a closed loop deep enough to keep every worker and the batcher busy.
-    const cap = await clientProcess({ ...base, apiKey: keys.a, rate: 0, concurrency: 16, durationMs: capacitySeconds * 1000 }, clientNice);
+    const cap = await clientProcess({ ...base, apiKey: keys.a, rate: 0, concurrency: 16, durationMs: capacitySeconds * 1000 }, clientNice, clientCpus);
     const capacity = cap.calls.filter((c) => c.code === grpc.status.OK).length / (cap.elapsedMs / 1000);
 
     const specA: ClientSpec = { ...base, apiKey: keys.a, rate: capacity * factor, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineA };
-    const specB: ClientSpec = { ...base, apiKey: keys.b, rate: capacity * share, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineB };
-    const alone = await clientProcess(specB, clientNice);
-    const [a, b] = await Promise.all([clientProcess(specA, clientNice), clientProcess(specB, clientNice)]);
+    const specB: ClientSpec = { ...base, model: modelB, apiKey: keys.b, rate: capacity * share, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineB };
+    const alone = await clientProcess(specB, clientNice, clientCpus);
+    const [a, b] = await Promise.all([clientProcess(specA, clientNice, clientCpus), clientProcess(specB, clientNice, clientCpus)]);
 
     const bAlone = tenantReport(alone);
     const bTogether = tenantReport(b);
@@ -202,7 +229,9 @@ async function main(): Promise<void> {
       requestDims: base.input.dims,
       fairScheduling: fairness,
       clientNice,
+      cpus: serverCpus === undefined ? null : { server: serverCpus, clients: clientCpus },
       config: modelConfig,
+      separatePools: separatePools ? { model: modelB, config: modelConfigB } : null,
       capacityPerSec: round(capacity),
       a: { offeredPerSec: round(specA.rate), deadlineMs: deadlineA, ...aTogether, goodputOfCapacity: round(aTogether.okPerSec / capacity, 3) },
       b: {
