@@ -16,7 +16,7 @@ export class ModelEntry {
   /** Set by SetTrafficSplit (and emptied by Rollback); wins over the config's traffic until the model reloads. */
   runtimeTraffic: TrafficSplit | null = null;
   /** The default version when the routing table last changed (to notice the next change). */
-  lastDefault = 0;
+  private lastDefault = 0;
   /** The repository folder as last scanned: poll mode acts on the differences from it. */
   seen: ScannedModel | null = null;
 
@@ -44,5 +44,22 @@ export class ModelEntry {
     let best = 0;
     for (const v of this.versions.values()) if (v.state === 'READY' && v.version > best) best = v.version;
     return best;
+  }
+
+  /**
+   * Notices a switch of the default version since the last call and keeps the history Rollback walks back
+   * through (each earlier default once, most recent last). Returns the switch, or null when there was none.
+   */
+  noteDefault(): { from: number; to: number } | null {
+    const now = this.defaultVersion;
+    if (now === this.lastDefault) return null;
+    const before = this.lastDefault;
+    if (before !== 0) {
+      const i = this.previousDefaults.lastIndexOf(before);
+      if (i >= 0) this.previousDefaults.splice(i, 1);
+      this.previousDefaults.push(before);
+    }
+    this.lastDefault = now;
+    return { from: before, to: now };
   }
 }

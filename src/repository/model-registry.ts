@@ -16,18 +16,14 @@ import { ModelVersion, ServingVersion, unavailableError } from './model-version'
 import { ModelEntry } from './model-entry';
 import type { ModelHooks } from './model-hooks';
 import type { MasterKey } from './model-key';
-import { drawVersion } from './traffic-split';
+import { SerialOperations } from './serial-operations';
+import { servingVersion, versionNotFound } from './serving-version';
 import { MODEL_NAME, ScannedModel, ScannedVersion, scanModel, scanRepository } from './scanner';
 import { NOT_SELECTED_REASON, describePolicy, selectVersions } from './version-policy';
 
 const log = createLogger('repository');
 
 export const NOT_LOADED_REASON = 'not loaded (model_control_mode explicit: load it with LoadModel)';
-
-/** VERSION_NOT_FOUND for a version the model does not have, listing those it has. */
-export function versionNotFound(model: string, version: number, versions: readonly number[], what = 'version'): AmaasError {
-  return new AmaasError('AMAAS_ERR_VERSION_NOT_FOUND', `model ${quoted(model)} has no ${what} ${version} (versions: ${listed(versions)})`);
-}
 
 /** What the registry needs besides its hooks; every field has a default. */
 export interface RegistryOptions {
@@ -44,7 +40,7 @@ export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   private readonly listeners = new Set<ModelChangeListener>();
   /** Load/unload requests per model, run one after another so they never interleave. */
-  private readonly operations = new Map<string, Promise<unknown>>();
+  private readonly operations = new SerialOperations();
   private root: string | null = null;
 
   private readonly modelKey: MasterKey | null;
@@ -67,22 +63,9 @@ export class ModelRegistry {
 
   private changed(model: string): void {
     const entry = this.models.get(model);
-    if (entry) this.noteDefault(entry);
+    const switched = entry?.noteDefault();
+    if (switched) log.info('default version changed', { model, ...switched });
     for (const l of [...this.listeners]) l(model);
-  }
-
-  /** Keeps the history Rollback walks back through, and logs every switch of the serving version. */
-  private noteDefault(entry: ModelEntry): void {
-    const now = entry.defaultVersion;
-    if (now === entry.lastDefault) return;
-    const before = entry.lastDefault;
-    if (before !== 0) {
-      const i = entry.previousDefaults.lastIndexOf(before);
-      if (i >= 0) entry.previousDefaults.splice(i, 1);
-      entry.previousDefaults.push(before);
-    }
-    entry.lastDefault = now;
-    log.info('default version changed', { model: entry.name, from: before, to: now });
   }
 
   /**
@@ -99,7 +82,7 @@ export class ModelRegistry {
     }
     await Promise.all(
       scanned.map((m) =>
-        this.serialize(m.name, async () => {
+        this.operations.run(m.name, async () => {
           const entry = this.createEntry(m);
           if (only && !only.includes(m.name)) {
             for (const s of m.versions) this.listUnloaded(entry, s, s.problem ?? NOT_LOADED_REASON);
@@ -216,34 +199,7 @@ export class ModelRegistry {
    */
   resolve(name: string, version: number, split = false): ServingVersion {
     if (!name) throw new AmaasError('AMAAS_ERR_INVALID_REQUEST', 'model_name is required');
-    const entry = this.entry(name);
-    if (version === 0) {
-      const canary = split ? this.canaryFor(entry.traffic, entry) : null;
-      if (canary) return canary;
-      const v = entry.versions.get(entry.defaultVersion);
-      const ready = v?.ready;
-      if (ready) return ready;
-      const reasons = entry.sortedVersions.map((x) => `version ${x.version}: ${x.reason || x.state}`).join('; ');
-      throw new AmaasError(
-        'AMAAS_ERR_MODEL_UNAVAILABLE',
-        `model ${quoted(name)} has no ready version${reasons ? ` (${reasons})` : ' (no version folders found)'}`,
-      );
-    }
-    const v = entry.versions.get(version);
-    if (!v) throw versionNotFound(name, version, entry.sortedVersions.map((x) => x.version));
-    const ready = v.ready;
-    if (!ready) throw unavailableError(name, v);
-    return ready;
-  }
-
-  /**
-   * One draw against the split: the canary version it lands on while that version is READY, else null (the
-   * default serves). A model without a split costs one length check.
-   */
-  private canaryFor(split: TrafficSplit, entry: ModelEntry): ServingVersion | null {
-    if (split.length === 0) return null;
-    const version = drawVersion(split, this.random);
-    return version === 0 ? null : (entry.versions.get(version)?.ready ?? null);
+    return servingVersion(this.entry(name), version, split, this.random);
   }
 
   /**
@@ -251,7 +207,7 @@ export class ModelRegistry {
    * to the default). Each version in it must be READY now; one that later stops being READY gets no share.
    */
   setTrafficSplit(name: string, split: TrafficSplit): Promise<TrafficSplit> {
-    return this.serialize(name, async () => {
+    return this.operations.run(name, async () => {
       const entry = this.entry(name);
       for (const share of split) {
         const v = this.knownVersion(entry, share.version);
@@ -280,7 +236,7 @@ export class ModelRegistry {
    * was asked for is READY afterwards.
    */
   loadModel(name: string, version = 0): Promise<void> {
-    return this.serialize(name, async () => {
+    return this.operations.run(name, async () => {
       const scanned = this.scanFolder(name);
       let entry = this.models.get(name);
       if (version !== 0) {
@@ -313,7 +269,7 @@ export class ModelRegistry {
 
   /** Unloads one version (or every version, for 0) once its queued and running work is done; it stays listed. */
   unloadModel(name: string, version = 0): Promise<void> {
-    return this.serialize(name, async () => {
+    return this.operations.run(name, async () => {
       const entry = this.entry(name);
       const targets = version === 0 ? [...entry.versions.values()] : [this.knownVersion(entry, version)];
       if (targets.some((v) => v.version === entry.runtimeDefault)) entry.runtimeDefault = null;
@@ -323,7 +279,7 @@ export class ModelRegistry {
 
   /** Pins the default version (it must be READY); 0 removes the pin. Returns the default now in force. */
   setDefaultVersion(name: string, version: number): Promise<number> {
-    return this.serialize(name, async () => {
+    return this.operations.run(name, async () => {
       const entry = this.entry(name);
       if (version !== 0) {
         const v = this.knownVersion(entry, version);
@@ -341,7 +297,7 @@ export class ModelRegistry {
    * default that is still READY the default again. Returns the default now in force.
    */
   rollback(name: string): Promise<number> {
-    return this.serialize(name, async () => {
+    return this.operations.run(name, async () => {
       const entry = this.entry(name);
       const current = entry.defaultVersion;
       if (entry.traffic.length > 0) {
@@ -403,7 +359,7 @@ export class ModelRegistry {
       if (changed.size === 0 && !removed) continue;
       log.info('model versions changed', { model: m.name, changed: [...changed], removed });
       work.push(
-        this.serialize(m.name, async () => {
+        this.operations.run(m.name, async () => {
           entry.seen = m;
           await this.applyPolicy(entry, m, changed);
         }).catch((err) => log.error('model update failed', { model: m.name, reason: toAmaasError(err).message })),
@@ -413,7 +369,7 @@ export class ModelRegistry {
       if (names.has(name)) continue;
       log.info('model removed from the repository; unloading', { model: name });
       work.push(
-        this.serialize(name, async () => {
+        this.operations.run(name, async () => {
           const entry = this.models.get(name);
           if (!entry) return;
           this.models.delete(name);
@@ -425,20 +381,9 @@ export class ModelRegistry {
     await Promise.all(work);
   }
 
-  private serialize<T>(name: string, operation: () => Promise<T>): Promise<T> {
-    const previous = this.operations.get(name) ?? Promise.resolve();
-    const next = previous.then(operation, operation);
-    const settled = next.catch(() => undefined);
-    this.operations.set(name, settled);
-    void settled.then(() => {
-      if (this.operations.get(name) === settled) this.operations.delete(name);
-    });
-    return next;
-  }
-
   /** Unloads every version: each finishes its queued and running work first. */
   async unloadAll(): Promise<void> {
-    await Promise.all([...this.operations.values()]);
+    await this.operations.settled();
     const all = [...this.models.values()].flatMap((m) => [...m.versions.values()]);
     await Promise.all(all.map((v) => v.unload('server stopped')));
   }

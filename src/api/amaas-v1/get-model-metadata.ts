@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { AmaasError } from '../../errors';
 import type { ApiContext } from '../context';
 import { assertModelVisible, identityOf } from '../../security';
-import { versionNotFound } from '../../repository/model-registry';
+import { versionNotFound } from '../../repository/serving-version';
 import { toServiceError } from '../status-map';
 import type { WireGetModelMetadataRequest, WireModelMetadata } from './messages';
 import { toModelMetadata } from './model-metadata-wire';

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AmaasError } from '../../errors';
 import { PACKAGE_ROOT } from '../../paths';
-import { type ModelRegistry, versionNotFound } from '../../repository/model-registry';
+import type { ModelRegistry } from '../../repository/model-registry';
+import { versionNotFound } from '../../repository/serving-version';
 import type { TensorSpec } from '../../repository/signature';
 import type { WireModelMetadataResponse, WireServerMetadataResponse, WireTensorMetadata } from './messages';
 
