@@ -47,6 +47,11 @@ export interface DynamicBatcherOptions extends BatchPolicyOptions {
   readonly fair?: boolean;
   /** Waiting this long lifts a request one priority level (fair queuing). Default DEFAULT_PRIORITY_AGING_MS. */
   readonly priorityAgingMs?: number;
+  /**
+   * Runs a callback once the current event-loop turn's I/O callbacks are done: setImmediate unless a test
+   * injects one. A submit launches batches from there (see submit).
+   */
+  readonly turnEnd?: (callback: () => void) => void;
 }
 
 /**
@@ -116,6 +121,9 @@ export class DynamicBatcher implements Scheduler {
   private requestsInPool = 0;
   private soloCount = 0;
   private wakeUp: unknown = null;
+  /** A pump is due at the end of this event-loop turn (submit asked for it). */
+  private pumpDue = false;
+  private readonly turnEnd: (callback: () => void) => void;
   private stopping = false;
   private idle: (() => void) | null = null;
 
@@ -125,6 +133,7 @@ export class DynamicBatcher implements Scheduler {
   ) {
     this.clock = options.clock ?? (() => performance.now());
     this.timer = options.timer ?? NODE_TIMER;
+    this.turnEnd = options.turnEnd ?? setImmediate;
     this.concurrency = options.concurrency ?? pool.instances * 2;
     this.policy = new BatchPolicy(options, this.clock);
     this.wallClock = options.wallClock ?? Date.now;
@@ -185,6 +194,21 @@ export class DynamicBatcher implements Scheduler {
       group.waiting.push(waiting);
       this.waitingCount++;
       this.backlogs.add(owner, units);
+      this.pumpAtTurnEnd();
+    });
+  }
+
+  /**
+   * Requests that arrive together (one socket read holds many calls, or many items of one stream) are decoded
+   * and submitted one by one in the same event-loop turn. Pumping at once would send the first alone to an idle
+   * worker and make the rest wait for it; pumping at the turn's end merges them. Measured on the development
+   * VM: batches of one row fell from 32 % to 2 % of a BatchPredict stream's batches (BENCHMARKS.md).
+   */
+  private pumpAtTurnEnd(): void {
+    if (this.pumpDue) return;
+    this.pumpDue = true;
+    this.turnEnd(() => {
+      this.pumpDue = false;
       this.pump();
     });
   }

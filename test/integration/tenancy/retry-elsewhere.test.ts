@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AmaasClient } from '../../../src/client/amaas-client';
 import { makeRepository } from '../../helpers/model-repository';
 import { TestServer, startTestServer } from '../../helpers/test-server';
+import { until } from '../../helpers/until';
 import { WorkerHold } from '../../helpers/worker-hold';
 import { refusal, scaleInputs } from './tenant-fixtures';
 
@@ -35,9 +36,13 @@ afterAll(async () => {
 
 it('a client with a retry policy gets every call answered by the server that is not saturated', async () => {
   hold.hold();
-  // One call runs (held) and one waits: the saturated server's queue of one is full.
-  pending = [saturated.client.predict('scale', scaleInputs(1)), saturated.client.predict('scale', scaleInputs(1))];
+  // One call runs (held) and one waits: the saturated server's queue of one is full. The second is sent once the
+  // first is held: two calls arriving in one event-loop turn would merge into one batch.
+  pending = [saturated.client.predict('scale', scaleInputs(1))];
   await hold.waitHeld(1);
+  pending.push(saturated.client.predict('scale', scaleInputs(1)));
+  const scheduler = saturated.server.registry.get('scale')!.versions.get(1)!.ready!.scheduler;
+  await until(() => scheduler.queued === 1, 'the second call queued');
   const direct = await refusal(saturated.client.predict('scale', scaleInputs(1)));
   expect(direct).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, errorCode: 'AMAAS_ERR_QUEUE_FULL', pushback: expect.stringMatching(/^[1-9]\d*$/) });
 

@@ -121,6 +121,8 @@ describe('DynamicBatcher: admission by expected wait', () => {
     const pool = new HeldPool();
     const c = clock();
     const batcher = new DynamicBatcher(pool, {
+      // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
+      turnEnd: (run) => run(),
       // Every 4-row job is a full batch, so each goes to the pool as soon as there is room.
       maxBatchSize: 4,
       maxQueueDelayMicroseconds: 0,

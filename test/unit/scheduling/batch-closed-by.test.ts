@@ -53,6 +53,8 @@ function setup(options: Partial<DynamicBatcherOptions>) {
   const seen: [number, BatchClosedBy][] = [];
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
+    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
+    turnEnd: (run) => run(),
     maxBatchSize: 4,
     maxQueueDelayMicroseconds: 1000,
     preferredBatchSizes: [],

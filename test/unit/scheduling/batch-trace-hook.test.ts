@@ -43,6 +43,8 @@ function setup() {
   const pool = new HeldPool();
   const calls: Call[] = [];
   const batcher = new DynamicBatcher(pool, {
+    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
+    turnEnd: (run) => run(),
     maxBatchSize: 3,
     maxQueueDelayMicroseconds: 0,
     preferredBatchSizes: [],

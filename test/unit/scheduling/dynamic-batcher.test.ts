@@ -69,6 +69,8 @@ function setup(options: Partial<DynamicBatcherOptions> = {}, instances = 1) {
   const timer = new FakeTimer();
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
+    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
+    turnEnd: (run) => run(),
     maxBatchSize: 8,
     maxQueueDelayMicroseconds: 500,
     preferredBatchSizes: [],

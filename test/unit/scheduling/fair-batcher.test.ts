@@ -49,6 +49,8 @@ function setup(options: Partial<DynamicBatcherOptions> = {}) {
   const pool = new HoldingPool();
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
+    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
+    turnEnd: (run) => run(),
     maxBatchSize: 8,
     maxQueueDelayMicroseconds: 0,
     preferredBatchSizes: [],
