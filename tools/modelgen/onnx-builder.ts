@@ -1,3 +1,7 @@
+/**
+ * OnnxModelBuilder: one deterministic ONNX ModelProto from inputs, outputs, initializers and nodes. The
+ * vocabulary it takes is in onnx-types.ts, the message objects it assembles come from onnx-protos.ts.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as protobuf from 'protobufjs';

@@ -8,6 +8,7 @@ import type { RunTask, TensorPayload } from '../../../src/pool/messages';
 import { BatchTimer, DynamicBatcher } from '../../../src/scheduling/dynamic-batcher';
 import type { InferenceJob, Scheduler } from '../../../src/scheduling/scheduler';
 import { UnbatchedScheduler } from '../../../src/scheduling/unbatched-scheduler';
+import { pumpAtOnce } from '../../helpers/pump-at-once';
 
 /** Holds every run until the test answers it; answers with the input as output. */
 class HeldPool {
@@ -121,8 +122,7 @@ describe('DynamicBatcher: admission by expected wait', () => {
     const pool = new HeldPool();
     const c = clock();
     const batcher = new DynamicBatcher(pool, {
-      // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
-      turnEnd: (run) => run(),
+      turnEnd: pumpAtOnce,
       // Every 4-row job is a full batch, so each goes to the pool as soon as there is room.
       maxBatchSize: 4,
       maxQueueDelayMicroseconds: 0,

@@ -6,6 +6,7 @@ import type { RunTask, TensorPayload } from '../../../src/pool/messages';
 import { BatchClosedBy, closedBy } from '../../../src/scheduling/batch-policy';
 import { BatchTimer, DynamicBatcher, DynamicBatcherOptions } from '../../../src/scheduling/dynamic-batcher';
 import type { InferenceJob } from '../../../src/scheduling/scheduler';
+import { pumpAtOnce } from '../../helpers/pump-at-once';
 
 describe('closedBy', () => {
   it('maps the policy reasons to full, delay and idle', () => {
@@ -53,8 +54,7 @@ function setup(options: Partial<DynamicBatcherOptions>) {
   const seen: [number, BatchClosedBy][] = [];
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
-    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
-    turnEnd: (run) => run(),
+    turnEnd: pumpAtOnce,
     maxBatchSize: 4,
     maxQueueDelayMicroseconds: 1000,
     preferredBatchSizes: [],

@@ -8,6 +8,7 @@ import type { RunTask, TensorPayload } from '../../../src/pool/messages';
 import type { BatchClosedBy } from '../../../src/scheduling/batch-policy';
 import { DynamicBatcher } from '../../../src/scheduling/dynamic-batcher';
 import type { InferenceJob } from '../../../src/scheduling/scheduler';
+import { pumpAtOnce } from '../../helpers/pump-at-once';
 
 class HeldPool {
   readonly instances = 1;
@@ -43,8 +44,7 @@ function setup() {
   const pool = new HeldPool();
   const calls: Call[] = [];
   const batcher = new DynamicBatcher(pool, {
-    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
-    turnEnd: (run) => run(),
+    turnEnd: pumpAtOnce,
     maxBatchSize: 3,
     maxQueueDelayMicroseconds: 0,
     preferredBatchSizes: [],

@@ -6,6 +6,7 @@ import { AmaasError } from '../../../src/errors';
 import type { RunTask, TensorPayload } from '../../../src/pool/messages';
 import { BatchRunner, BatchTimer, DynamicBatcher, DynamicBatcherOptions } from '../../../src/scheduling/dynamic-batcher';
 import type { InferenceJob } from '../../../src/scheduling/scheduler';
+import { pumpAtOnce } from '../../helpers/pump-at-once';
 
 interface Call {
   readonly task: RunTask;
@@ -69,8 +70,7 @@ function setup(options: Partial<DynamicBatcherOptions> = {}, instances = 1) {
   const timer = new FakeTimer();
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
-    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
-    turnEnd: (run) => run(),
+    turnEnd: pumpAtOnce,
     maxBatchSize: 8,
     maxQueueDelayMicroseconds: 500,
     preferredBatchSizes: [],

@@ -8,6 +8,7 @@ import type { RunTask, TensorPayload } from '../../../src/pool/messages';
 import { BatchRunner, BatchTimer, DynamicBatcher, DynamicBatcherOptions } from '../../../src/scheduling/dynamic-batcher';
 import type { InferenceJob, JobTenant, Priority } from '../../../src/scheduling/scheduler';
 import { UnbatchedScheduler } from '../../../src/scheduling/unbatched-scheduler';
+import { pumpAtOnce } from '../../helpers/pump-at-once';
 
 class HoldingPool implements BatchRunner {
   readonly instances = 1;
@@ -49,8 +50,7 @@ function setup(options: Partial<DynamicBatcherOptions> = {}) {
   const pool = new HoldingPool();
   let now = 0;
   const batcher = new DynamicBatcher(pool, {
-    // Each submit pumps at once (production pumps at the end of the event-loop turn: batch-coalescing.test.ts).
-    turnEnd: (run) => run(),
+    turnEnd: pumpAtOnce,
     maxBatchSize: 8,
     maxQueueDelayMicroseconds: 0,
     preferredBatchSizes: [],
