@@ -1,7 +1,8 @@
 /**
  * node dist/bench/noisy-neighbour.js [--model mlp_large] [--rows 64] [--seconds 20] [--capacity-seconds 10]
  *                                    [--factor 5] [--share 0.1] [--deadline-a 1000] [--deadline-b 500]
- *                                    [--fairness on|off] [--client-nice N] [--config JSON]
+ *                                    [--fairness on|off] [--client-nice N] [--client-nice-a N] [--client-nice-b N]
+ *                                    [--config JSON]
  *                                    [--server-cpus LIST --client-cpus LIST] [--separate-pools [--config-b JSON]]
  *
  * Two tenants share one model version (issue 11's acceptance). Tenant A, from its own client process, offers
@@ -15,7 +16,8 @@
  * settings into the model's config.json (e.g. '{"intra_op_threads":1}').
  *
  * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
- * lowers their priority, or `--server-cpus` and `--client-cpus` (taskset CPU lists, e.g. 0 and 1) pin the server
+ * lowers their priority (`--client-nice-a` / `--client-nice-b` set one tenant's client apart; below 0 needs
+ * root: B's client raised above the server stands in for a caller on another machine that is never starved), or `--server-cpus` and `--client-cpus` (taskset CPU lists, e.g. 0 and 1) pin the server
  * and both clients to separate cores: the stand-in, on one machine, for clients that run on other machines.
  * Pinned, the capacity and B's latency alone are measured under the same pinning, so the ratios compare like
  * with like.
@@ -115,7 +117,7 @@ function pinned(cpus: string | undefined, command: string, args: string[]): [str
 async function clientProcess(spec: ClientSpec, nice: number, cpus?: string): Promise<ClientResult> {
   const [command, args] = pinned(cpus, process.execPath, [SELF, '--client', JSON.stringify(spec)]);
   const child = execFileP(command, args, { maxBuffer: 1024 * 1024 * 1024 });
-  if (nice > 0) os.setPriority(child.child.pid!, nice);
+  if (nice !== 0) os.setPriority(child.child.pid!, nice);
   const { stdout } = await child;
   return JSON.parse(stdout) as ClientResult;
 }
@@ -163,6 +165,8 @@ async function main(): Promise<void> {
   const deadlineB = Number(arg('--deadline-b', '500'));
   const fairness = arg('--fairness', 'on') !== 'off';
   const clientNice = Number(arg('--client-nice', '0'));
+  const clientNiceA = Number(arg('--client-nice-a', String(clientNice)));
+  const clientNiceB = Number(arg('--client-nice-b', String(clientNice)));
   const configOverride = JSON.parse(arg('--config', '{}')) as Record<string, unknown>;
   const serverCpus = arg('--server-cpus', '') || undefined;
   const clientCpus = arg('--client-cpus', '') || undefined;
@@ -212,13 +216,13 @@ async function main(): Promise<void> {
       maxRequests: 10_000_000,
     };
     // Capacity: A alone, a closed loop deep enough to keep every worker and the batcher busy.
-    const cap = await clientProcess({ ...base, apiKey: keys.a, rate: 0, concurrency: 16, durationMs: capacitySeconds * 1000 }, clientNice, clientCpus);
+    const cap = await clientProcess({ ...base, apiKey: keys.a, rate: 0, concurrency: 16, durationMs: capacitySeconds * 1000 }, clientNiceA, clientCpus);
     const capacity = cap.calls.filter((c) => c.code === grpc.status.OK).length / (cap.elapsedMs / 1000);
 
     const specA: ClientSpec = { ...base, apiKey: keys.a, rate: capacity * factor, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineA };
     const specB: ClientSpec = { ...base, model: modelB, apiKey: keys.b, rate: capacity * share, concurrency: 100_000, durationMs: seconds * 1000, deadlineMs: deadlineB };
-    const alone = await clientProcess(specB, clientNice, clientCpus);
-    const [a, b] = await Promise.all([clientProcess(specA, clientNice, clientCpus), clientProcess(specB, clientNice, clientCpus)]);
+    const alone = await clientProcess(specB, clientNiceB, clientCpus);
+    const [a, b] = await Promise.all([clientProcess(specA, clientNiceA, clientCpus), clientProcess(specB, clientNiceB, clientCpus)]);
 
     const bAlone = tenantReport(alone);
     const bTogether = tenantReport(b);
@@ -228,7 +232,7 @@ async function main(): Promise<void> {
       model: model.name,
       requestDims: base.input.dims,
       fairScheduling: fairness,
-      clientNice,
+      clientNice: { a: clientNiceA, b: clientNiceB },
       cpus: serverCpus === undefined ? null : { server: serverCpus, clients: clientCpus },
       config: modelConfig,
       separatePools: separatePools ? { model: modelB, config: modelConfigB } : null,
