@@ -2,7 +2,7 @@
  * node dist/bench/noisy-neighbour.js [--model mlp_large] [--rows 64] [--seconds 20] [--capacity-seconds 10]
  *                                    [--factor 5] [--share 0.1] [--deadline-a 1000] [--deadline-b 500]
  *                                    [--fairness on|off] [--client-nice N] [--client-nice-a N] [--client-nice-b N]
- *                                    [--config JSON]
+ *                                    [--config JSON] [--server-config JSON]
  *                                    [--server-cpus LIST --client-cpus LIST] [--separate-pools [--config-b JSON]]
  *
  * Two tenants share one model version (issue 11's acceptance). Tenant A, from its own client process, offers
@@ -13,7 +13,8 @@
  * hint, beside every status code counted.
  * `--fairness off` serves the same run with fair_scheduling: false (first come first served) to show the
  * difference. Auth is on: a tenants file with one key per tenant, written for the run. `--config` merges
- * settings into the model's config.json (e.g. '{"intra_op_threads":1}').
+ * settings into the model's config.json (e.g. '{"intra_op_threads":1}'), `--server-config` into the server's
+ * config file (e.g. '{"deadline_margin_ms":50}').
  *
  * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
  * lowers their priority (`--client-nice-a` / `--client-nice-b` set one tenant's client apart; below 0 needs
@@ -55,14 +56,20 @@ interface ClientSpec extends LoadSpec {
 /** Every call's outcome: status code, ms to the answer, and whether a refusal carried a pushback hint. */
 interface ClientResult {
   readonly calls: { code: number; ms: number; pushback: boolean }[];
+  /** What the failures said: each distinct message (numbers written as #), its count and its first instance. */
+  readonly messages: Record<string, { count: number; first: string }>;
   readonly elapsedMs: number;
   readonly unanswered: number;
 }
+
+/** At most this many distinct failure messages are kept per client, so a report stays readable. */
+const MAX_MESSAGES = 20;
 
 async function runClient(spec: ClientSpec): Promise<ClientResult> {
   const client = rawClient(spec);
   const { method, request } = unaryTarget(spec);
   const calls: ClientResult['calls'] = [];
+  const messages: ClientResult['messages'] = {};
   const begin = performance.now();
   const until = begin + spec.durationMs;
   let outstanding = 0;
@@ -75,6 +82,11 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
     } catch (err) {
       const e = err as grpc.ServiceError;
       calls.push({ code: e.code, ms: performance.now() - t0, pushback: (e.metadata?.get('grpc-retry-pushback-ms') ?? []).length > 0 });
+      // Numbers collapsed, so refusals that differ only in their figures count as one message.
+      const first = `${grpc.status[e.code] ?? e.code}: ${String(e.details ?? '')}`;
+      const message = first.replace(/\d+(\.\d+)?/g, '#');
+      if (messages[message]) messages[message].count++;
+      else if (Object.keys(messages).length < MAX_MESSAGES) messages[message] = { count: 1, first };
     } finally {
       outstanding--;
     }
@@ -105,7 +117,7 @@ async function runClient(spec: ClientSpec): Promise<ClientResult> {
   await Promise.race([Promise.all(settled), new Promise((r) => setTimeout(r, (spec.deadlineMs ?? 10_000) + 5000))]);
   const elapsedMs = performance.now() - begin;
   client.close();
-  return { calls, elapsedMs, unanswered: outstanding };
+  return { calls, messages, elapsedMs, unanswered: outstanding };
 }
 
 /** `command args` as taskset runs it on `cpus` (a CPU list such as 0 or 1-3), or as it is when cpus is unset. */
@@ -151,6 +163,7 @@ function tenantReport(r: ClientResult) {
     refusalP50Ms: refused.length ? round(refusedMs.p50, 2) : null,
     refusalsWithPushback: refused.filter((c) => c.pushback).length,
     unanswered: r.unanswered,
+    messages: r.messages,
   };
 }
 
@@ -168,6 +181,7 @@ async function main(): Promise<void> {
   const clientNiceA = Number(arg('--client-nice-a', String(clientNice)));
   const clientNiceB = Number(arg('--client-nice-b', String(clientNice)));
   const configOverride = JSON.parse(arg('--config', '{}')) as Record<string, unknown>;
+  const serverConfigOverride = JSON.parse(arg('--server-config', '{}')) as Record<string, unknown>;
   const serverCpus = arg('--server-cpus', '') || undefined;
   const clientCpus = arg('--client-cpus', '') || undefined;
   if ((serverCpus === undefined) !== (clientCpus === undefined)) throw new Error('--server-cpus and --client-cpus go together');
@@ -198,7 +212,8 @@ async function main(): Promise<void> {
     },
   };
   fs.writeFileSync(path.join(dir, 'tenants.json'), JSON.stringify(tenants));
-  fs.writeFileSync(path.join(dir, 'server.json'), JSON.stringify({ auth: { tenants_file: path.join(dir, 'tenants.json') }, shutdown_delay_ms: 0 }));
+  const serverConfig = { auth: { tenants_file: path.join(dir, 'tenants.json') }, shutdown_delay_ms: 0, ...serverConfigOverride };
+  fs.writeFileSync(path.join(dir, 'server.json'), JSON.stringify(serverConfig));
 
   const [serverCommand, serverArgs] = pinned(serverCpus, process.execPath, [CLI, 'serve', '--model-repository', repo, '--port', '0', '--config', path.join(dir, 'server.json')]);
   const server = spawn(serverCommand, serverArgs, {
@@ -235,6 +250,7 @@ async function main(): Promise<void> {
       clientNice: { a: clientNiceA, b: clientNiceB },
       cpus: serverCpus === undefined ? null : { server: serverCpus, clients: clientCpus },
       config: modelConfig,
+      serverConfig: serverConfigOverride,
       separatePools: separatePools ? { model: modelB, config: modelConfigB } : null,
       capacityPerSec: round(capacity),
       a: { offeredPerSec: round(specA.rate), deadlineMs: deadlineA, ...aTogether, goodputOfCapacity: round(aTogether.okPerSec / capacity, 3) },
