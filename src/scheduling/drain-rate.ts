@@ -149,6 +149,25 @@ export function admissionError(estimate: DrainEstimate | null, deadline: number 
   );
 }
 
+/**
+ * The launch-time twin of admissionError: null when a job about to be handed to the pool can still finish before
+ * its deadline, else AMAAS_ERR_DEADLINE_EXCEEDED. `estimate` is the pool's now (estimate(0)): the wait for the runs
+ * already handed over, then one run. A job admitted with time to spare can use it up in the queue (fair turns,
+ * runs slower than the estimate); running it anyway would spend a worker's run on an answer that comes too late,
+ * and its caller's own timer would cancel it, one RST_STREAM each, which in a storm closes the whole connection
+ * (HTTP/2 rapid-reset protection). No deadline or no estimate (cold start): it runs.
+ */
+export function lateForRun(estimate: DrainEstimate | null, deadline: number | undefined, now: number): AmaasError | null {
+  if (deadline === undefined || estimate === null) return null;
+  const left = deadline - now;
+  const needed = estimate.waitMs + estimate.serviceMs;
+  if (left >= needed) return null;
+  return new AmaasError(
+    'AMAAS_ERR_DEADLINE_EXCEEDED',
+    `the call's deadline would pass before its run finished: ${ms(Math.max(0, left))} ms left, a run takes about ${ms(needed)} ms here now`,
+  );
+}
+
 function ms(v: number): string {
   return v >= 100 ? String(Math.round(v)) : v.toFixed(1);
 }

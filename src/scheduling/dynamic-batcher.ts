@@ -3,7 +3,7 @@
  * non-batch dims, datatypes and requested outputs); BatchPolicy says when a group's batch closes; the batch's
  * inputs are concatenated into one session run and its outputs split back per request (batch-assembly.ts).
  * Like UnbatchedScheduler it keeps a bounded queue (RESOURCE_EXHAUSTED beyond it), drops aborted requests
- * before they reach a worker, and keeps at most 2 x instances batches inside the pool. A batch that could still
+ * and those too late to finish their run (lateForRun) before they reach a worker, and keeps at most 2 x instances batches inside the pool. A batch that could still
  * grow goes to the pool only while some worker has none; until then it keeps growing in the queue.
  * Within a group, the next rows of a batch are taken in fair-queuing order (fair-queue.ts: priority, then
  * weighted turns between tenants), so one batch may mix tenants.
@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { RunTask, TensorPayload } from '../pool/messages';
 import { concatInputs, mergeKey, rowsOf, splitOutputs } from './batch-assembly';
 import { BatchClosedBy, BatchPolicy, BatchPolicyOptions, Clock, CloseReason, closedBy } from './batch-policy';
-import { DrainRate } from './drain-rate';
+import { DrainRate, lateForRun } from './drain-rate';
 import { DEFAULT_PRIORITY_AGING_MS, FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
@@ -272,15 +272,20 @@ export class DynamicBatcher implements Scheduler {
   }
 
   private launch(group: Group, take: number, reason: CloseReason, now: number): void {
-    const members = group.waiting.take(take, now);
+    const taken = group.waiting.take(take, now);
     if (group.waiting.size === 0) this.groups.delete(group.key);
-    this.waitingCount -= members.length;
-    let rows = 0;
-    for (const m of members) {
-      rows += m.units;
+    this.waitingCount -= taken.length;
+    for (const m of taken) {
       this.backlogs.remove(m.owner, m.units);
+      m.job.signal?.removeEventListener('abort', m.onAbort);
     }
-    for (const m of members) m.job.signal?.removeEventListener('abort', m.onAbort);
+    const members = this.withoutLate(taken);
+    if (members.length === 0) {
+      this.checkIdle();
+      return;
+    }
+    let rows = 0;
+    for (const m of members) rows += m.units;
     // Queue time ends here for every member (ModelStatistics).
     for (const m of members) m.job.onStart?.();
     this.batchesInPool++;
@@ -335,6 +340,20 @@ export class DynamicBatcher implements Scheduler {
       outputs,
       members.map((m) => m.rows),
     );
+  }
+
+  /** Answers DEADLINE_EXCEEDED, without a run, the members whose deadline would pass during it (lateForRun). */
+  private withoutLate(taken: Waiting[]): Waiting[] {
+    const estimate = this.drain.estimate(0);
+    if (estimate === null) return taken;
+    const wall = this.wallClock();
+    const kept: Waiting[] = [];
+    for (const m of taken) {
+      const late = lateForRun(estimate, m.job.deadline, wall);
+      if (late) m.reject(late);
+      else kept.push(m);
+    }
+    return kept;
   }
 
   private checkIdle(): void {

@@ -2,13 +2,14 @@
  * Runs each job on its own, in fair-queuing order (fair-queue.ts: priority, then weighted turns between tenants,
  * each job counting one unit; first come first served with one tenant or fairness off). Keeps at most `concurrency` jobs inside the pool (one
  * running and one ready per worker, so a worker never idles for a round trip) and the rest in its own queue,
- * where a deadline or cancellation can still drop them before they cost any compute.
+ * where a deadline or cancellation can still drop them before they cost any compute. A job whose deadline would
+ * pass during its run is answered DEADLINE_EXCEEDED instead of being handed over (drain-rate.ts lateForRun).
  */
 import { performance } from 'node:perf_hooks';
 import type { TensorPayload } from '../pool/messages';
 import type { SessionPool } from '../pool/session-pool';
 import type { Clock } from './batch-policy';
-import { DrainRate } from './drain-rate';
+import { DrainRate, lateForRun } from './drain-rate';
 import { DEFAULT_PRIORITY_AGING_MS, FairQueue } from './fair-queue';
 import { ownJobInputs } from './job-inputs';
 import type { InferenceJob, JobTenant, Priority, Scheduler } from './scheduler';
@@ -123,6 +124,12 @@ export class UnbatchedScheduler implements Scheduler {
       const [next] = this.queue.take(1, this.clock());
       this.backlogs.remove(next.owner, 1);
       next.job.signal?.removeEventListener('abort', next.onAbort);
+      const late = lateForRun(this.drain.estimate(0), next.job.deadline, this.wallClock());
+      if (late) {
+        next.reject(late);
+        this.checkIdle();
+        continue;
+      }
       this.inPool++;
       next.job.onStart?.();
       let owned;

@@ -166,3 +166,101 @@ describe('DynamicBatcher: admission by expected wait', () => {
     expect(batcher.queued).toBe(22);
   });
 });
+
+/**
+ * The launch-time check (drain-rate.ts lateForRun): a job admitted with time to spare can use it up in the queue.
+ * When its turn comes with less time left than the pool's wait plus one run, it is answered DEADLINE_EXCEEDED and
+ * never handed to the pool; a job with time enough is handed over as usual.
+ */
+describe('both schedulers: a job too late to finish its run is answered at launch, without a run', () => {
+  it('UnbatchedScheduler', async () => {
+    const pool = new HeldPool();
+    const { now, advance } = clock();
+    const scheduler = new UnbatchedScheduler(pool, 100, { clock: now, wallClock: now });
+    const warm = track(scheduler.submit(job(1)));
+    advance(10);
+    pool.answer(0); // one run takes 10 ms
+    await settle();
+    expect(warm.state).toBe('ok');
+
+    const first = track(scheduler.submit(job(1))); // runs
+    track(scheduler.submit(job(1))); // waits in the pool
+    // Ahead: 1 in the pool's queue + 1 running (half done) = 1.5 runs, plus its own: 25 ms of its 40. Admitted.
+    const late = track(scheduler.submit(job(1, now() + 40)));
+    const inTime = track(scheduler.submit(job(1, now() + 1000)));
+    expect(scheduler.queued).toBe(2);
+
+    advance(30); // the first run took 30 ms, so the late job's turn comes with 10 ms left
+    pool.answer(1);
+    await settle();
+    expect(first.state).toBe('ok');
+    // The mean run is now 14 ms, and the run ahead in the pool is half done: 7 + 14 = 21 ms > 10 ms left.
+    expect(late.state).toMatchObject({
+      code: 'AMAAS_ERR_DEADLINE_EXCEEDED',
+      message: expect.stringMatching(/deadline would pass before its run finished: 10\.0 ms left, a run takes about 21\.0 ms/),
+    });
+    // The next one, with time left, took the freed place in the pool; the late one never got there.
+    expect(pool.calls).toHaveLength(4);
+    expect(scheduler.queued).toBe(0);
+    expect(inTime.state).toBe('pending');
+    pool.answer(2);
+    pool.answer(3);
+    await settle();
+    expect(inTime.state).toBe('ok');
+  });
+
+  it('DynamicBatcher: only the late member of a batch is answered; the rest of the batch runs', async () => {
+    const pool = new HeldPool();
+    const { now, advance } = clock();
+    const batcher = new DynamicBatcher(pool, {
+      turnEnd: pumpAtOnce,
+      maxBatchSize: 4,
+      maxQueueDelayMicroseconds: 0,
+      preferredBatchSizes: [],
+      maxQueueSize: 100,
+      clock: now,
+      wallClock: now,
+      timer: NO_TIMER,
+    });
+    track(batcher.submit(job(4)));
+    advance(8);
+    pool.answer(0); // a 4-row batch takes 8 ms
+    await settle();
+
+    const first = track(batcher.submit(job(4))); // runs
+    track(batcher.submit(job(4))); // waits in the pool
+    // Two 2-row jobs that will merge into one batch: one with 40 ms left, one with plenty.
+    const late = track(batcher.submit(job(2, now() + 40)));
+    const inTime = track(batcher.submit(job(2, now() + 1000)));
+    expect(batcher.queued).toBe(2);
+
+    advance(30);
+    pool.answer(1);
+    await settle();
+    expect(first.state).toBe('ok');
+    // Mean run 0.8 x 8 + 0.2 x 30 = 12.4 ms; the run ahead is half done: 6.2 + 12.4 = 18.6 ms > 10 ms left.
+    expect(late.state).toMatchObject({
+      code: 'AMAAS_ERR_DEADLINE_EXCEEDED',
+      message: expect.stringMatching(/10\.0 ms left, a run takes about 18\.6 ms/),
+    });
+    // The batch went to the pool with the in-time member's 2 rows only.
+    expect(pool.calls).toHaveLength(4);
+    expect(pool.calls[3].task.inputs.x.dims).toEqual([2, 4]);
+    pool.answer(2);
+    pool.answer(3);
+    await settle();
+    expect(inTime.state).toBe('ok');
+  });
+
+  it('a job without a deadline, or on a cold start, is always handed over', async () => {
+    const pool = new HeldPool();
+    const { now } = clock();
+    const scheduler = new UnbatchedScheduler(pool, 100, { clock: now, wallClock: now });
+    // Cold: no estimate yet, so even a deadline 1 ms away runs.
+    const cold = track(scheduler.submit(job(1, now() + 1)));
+    expect(pool.calls).toHaveLength(1);
+    pool.answer(0);
+    await settle();
+    expect(cold.state).toBe('ok');
+  });
+});
