@@ -67,13 +67,34 @@ async function expectRejectedAtOnce(scheduler: Scheduler, j: InferenceJob, messa
   else expect(t.state).toMatchObject({ code: 'AMAAS_ERR_OVERLOADED', message: expect.stringMatching(message), retry: { delayMs: expect.any(Number) } });
 }
 
+/** An UnbatchedScheduler over a HeldPool, on one clock the test moves. */
+function heldUnbatched() {
+  const pool = new HeldPool();
+  const c = clock();
+  const scheduler = new UnbatchedScheduler(pool, 100, { clock: c.now, wallClock: c.now });
+  return { pool, scheduler, ...c };
+}
+
+/** A DynamicBatcher over a HeldPool, on one clock the test moves; every 4-row job is a full batch. */
+function heldBatcher() {
+  const pool = new HeldPool();
+  const c = clock();
+  const batcher = new DynamicBatcher(pool, {
+    turnEnd: pumpAtOnce,
+    // Every 4-row job is a full batch, so each goes to the pool as soon as there is room.
+    maxBatchSize: 4,
+    maxQueueDelayMicroseconds: 0,
+    preferredBatchSizes: [],
+    maxQueueSize: 100,
+    clock: c.now,
+    wallClock: c.now,
+    timer: NO_TIMER,
+  });
+  return { pool, batcher, ...c };
+}
+
 describe('UnbatchedScheduler: admission by expected wait', () => {
-  function setup() {
-    const pool = new HeldPool();
-    const c = clock();
-    const scheduler = new UnbatchedScheduler(pool, 100, { clock: c.now, wallClock: c.now });
-    return { pool, scheduler, ...c };
-  }
+  const setup = heldUnbatched;
 
   it('admits on a cold start, even with a deadline the first job could not meet', async () => {
     const { pool, scheduler, now } = setup();
@@ -118,22 +139,7 @@ describe('UnbatchedScheduler: admission by expected wait', () => {
 });
 
 describe('DynamicBatcher: admission by expected wait', () => {
-  function setup() {
-    const pool = new HeldPool();
-    const c = clock();
-    const batcher = new DynamicBatcher(pool, {
-      turnEnd: pumpAtOnce,
-      // Every 4-row job is a full batch, so each goes to the pool as soon as there is room.
-      maxBatchSize: 4,
-      maxQueueDelayMicroseconds: 0,
-      preferredBatchSizes: [],
-      maxQueueSize: 100,
-      clock: c.now,
-      wallClock: c.now,
-      timer: NO_TIMER,
-    });
-    return { pool, batcher, ...c };
-  }
+  const setup = heldBatcher;
 
   it('admits on a cold start', async () => {
     const { pool, batcher, now } = setup();
@@ -174,9 +180,7 @@ describe('DynamicBatcher: admission by expected wait', () => {
  */
 describe('both schedulers: a job too late to finish its run is answered at launch, without a run', () => {
   it('UnbatchedScheduler', async () => {
-    const pool = new HeldPool();
-    const { now, advance } = clock();
-    const scheduler = new UnbatchedScheduler(pool, 100, { clock: now, wallClock: now });
+    const { pool, scheduler, now, advance } = heldUnbatched();
     const warm = track(scheduler.submit(job(1)));
     advance(10);
     pool.answer(0); // one run takes 10 ms
@@ -210,18 +214,7 @@ describe('both schedulers: a job too late to finish its run is answered at launc
   });
 
   it('DynamicBatcher: only the late member of a batch is answered; the rest of the batch runs', async () => {
-    const pool = new HeldPool();
-    const { now, advance } = clock();
-    const batcher = new DynamicBatcher(pool, {
-      turnEnd: pumpAtOnce,
-      maxBatchSize: 4,
-      maxQueueDelayMicroseconds: 0,
-      preferredBatchSizes: [],
-      maxQueueSize: 100,
-      clock: now,
-      wallClock: now,
-      timer: NO_TIMER,
-    });
+    const { pool, batcher, now, advance } = heldBatcher();
     track(batcher.submit(job(4)));
     advance(8);
     pool.answer(0); // a 4-row batch takes 8 ms
@@ -253,9 +246,7 @@ describe('both schedulers: a job too late to finish its run is answered at launc
   });
 
   it('a job without a deadline, or on a cold start, is always handed over', async () => {
-    const pool = new HeldPool();
-    const { now } = clock();
-    const scheduler = new UnbatchedScheduler(pool, 100, { clock: now, wallClock: now });
+    const { pool, scheduler, now } = heldUnbatched();
     // Cold: no estimate yet, so even a deadline 1 ms away runs.
     const cold = track(scheduler.submit(job(1, now() + 1)));
     expect(pool.calls).toHaveLength(1);
