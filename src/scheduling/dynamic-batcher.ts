@@ -3,8 +3,9 @@
  * non-batch dims, datatypes and requested outputs); BatchPolicy says when a group's batch closes; the batch's
  * inputs are concatenated into one session run and its outputs split back per request (batch-assembly.ts).
  * Like UnbatchedScheduler it keeps a bounded queue (RESOURCE_EXHAUSTED beyond it), drops aborted requests
- * and those too late to finish their run (lateForRun) before they reach a worker, and keeps at most 2 x instances batches inside the pool. A batch that could still
- * grow goes to the pool only while some worker has none; until then it keeps growing in the queue.
+ * and those too late to finish their run (lateForRun) before they reach a worker, and keeps at most
+ * 2 x instances batches inside the pool. A batch that could still grow goes to the pool only while some worker
+ * has none; until then it keeps growing in the queue.
  * Within a group, the next rows of a batch are taken in fair-queuing order (fair-queue.ts: priority, then
  * weighted turns between tenants), so one batch may mix tenants.
  */
@@ -342,18 +343,23 @@ export class DynamicBatcher implements Scheduler {
     );
   }
 
-  /** Answers DEADLINE_EXCEEDED, without a run, the members whose deadline would pass during it (lateForRun). */
+  /**
+   * Answers DEADLINE_EXCEEDED, without a run, the members whose deadline would pass during it (lateForRun).
+   * Returns `taken` itself when none is late, so a batch without deadlines costs no copy.
+   */
   private withoutLate(taken: Waiting[]): Waiting[] {
     const estimate = this.drain.estimate(0);
     if (estimate === null) return taken;
     const wall = this.wallClock();
-    const kept: Waiting[] = [];
-    for (const m of taken) {
-      const late = lateForRun(estimate, m.job.deadline, wall);
-      if (late) m.reject(late);
-      else kept.push(m);
+    let kept: Waiting[] | null = null;
+    for (let i = 0; i < taken.length; i++) {
+      const late = lateForRun(estimate, taken[i].job.deadline, wall);
+      if (late) {
+        kept ??= taken.slice(0, i);
+        taken[i].reject(late);
+      } else kept?.push(taken[i]);
     }
-    return kept;
+    return kept ?? taken;
   }
 
   private checkIdle(): void {
