@@ -18,8 +18,9 @@
  *
  * Loopback only; every phase is bounded in time. The clients share the server's cores unless `--client-nice`
  * lowers their priority (`--client-nice-a` / `--client-nice-b` set one tenant's client apart; below 0 needs
- * root: B's client raised above the server stands in for a caller on another machine that is never starved), or `--server-cpus` and `--client-cpus` (taskset CPU lists, e.g. 0 and 1) pin the server
- * and both clients to separate cores: the stand-in, on one machine, for clients that run on other machines.
+ * root: B's client raised above the server stands in for a caller on another machine that is never starved),
+ * or `--server-cpus` and `--client-cpus` (taskset CPU lists, e.g. 0 and 1) pin the server and both clients to
+ * separate cores: the stand-in, on one machine, for clients that run on other machines.
  * Pinned, the capacity and B's latency alone are measured under the same pinning, so the ratios compare like
  * with like.
  *
